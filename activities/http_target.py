@@ -1,0 +1,169 @@
+"""One attempt of an HTTP-target task: the request, and what its outcome means for retries."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from tasklane.model import HttpTarget
+from tasklane.netguard import PrivateAddressError, check_url_resolved
+
+HEARTBEAT_EVERY_S = 2.0
+# 4xx answers that mean "try again later" rather than "this request is wrong".
+RETRYABLE_4XX = frozenset({408, 409, 425, 429})
+USER_AGENT = "Tasklane/0.1"
+
+
+@dataclass
+class AttemptInput:
+    task_id: str
+    attempt: int
+    target: HttpTarget
+    payload: Any
+    timeout_s: float
+
+
+@dataclass
+class AttemptResult:
+    status_code: int
+    duration_ms: float
+
+
+@dataclass
+class AttemptFailure:
+    """Carried as the details of the attempt's ApplicationError, read back by the workflow."""
+
+    code: str
+    message: str
+    status_code: int | None = None
+    retryable: bool = True
+    retry_after_s: float | None = None
+
+
+class TargetCaller:
+    """Holds the shared HTTP connection pool of a worker."""
+
+    def __init__(self, *, allow_private: bool, http: httpx.AsyncClient | None = None) -> None:
+        self._allow_private = allow_private
+        self._http = http
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        # Made on first use, inside the worker's event loop; closed when the worker stops.
+        if self._http is None:
+            self._http = httpx.AsyncClient(
+                limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200),
+                follow_redirects=False,
+            )
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    @activity.defn(name="call_target")
+    async def call_target(self, attempt: AttemptInput) -> AttemptResult:
+        """Send the task's request; raise a non-retryable ApplicationError on any failure."""
+        target = attempt.target
+        if not self._allow_private:
+            try:
+                await check_url_resolved(target.url)
+            except PrivateAddressError as e:
+                raise _failure(
+                    AttemptFailure("ERR_PRIVATE_ADDRESS", str(e), retryable=False)
+                ) from None
+        headers = {
+            "User-Agent": USER_AGENT,
+            "Content-Type": "application/json",
+            **target.headers,
+            "X-Tasklane-Task-Id": attempt.task_id,
+            "X-Tasklane-Attempt": str(attempt.attempt),
+        }
+        started = time.perf_counter()
+        request = self.http.build_request(
+            target.method,
+            target.url,
+            json=attempt.payload,
+            headers=headers,
+            timeout=attempt.timeout_s,
+        )
+        try:
+            response = await _send_heartbeating(self.http, request)
+        except httpx.TimeoutException:
+            raise _failure(
+                AttemptFailure("ERR_TIMEOUT", f"no answer within {attempt.timeout_s:g} s")
+            ) from None
+        except httpx.ConnectError as e:
+            raise _failure(_connect_failure(e)) from None
+        except httpx.HTTPError as e:
+            raise _failure(AttemptFailure("ERR_CONNECTION", f"{type(e).__name__}: {e}")) from None
+        duration_ms = (time.perf_counter() - started) * 1000
+        if 200 <= response.status_code < 300:
+            return AttemptResult(response.status_code, duration_ms)
+        code = response.status_code
+        raise _failure(
+            AttemptFailure(
+                "ERR_HTTP_STATUS",
+                f"target answered HTTP {code} {response.reason_phrase}".strip(),
+                status_code=code,
+                retryable=not (400 <= code < 500) or code in RETRYABLE_4XX,
+                retry_after_s=parse_retry_after(response.headers.get("retry-after")),
+            )
+        )
+
+
+async def _send_heartbeating(http: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+    """Send, heartbeating while waiting so a dead worker is noticed within the heartbeat timeout."""
+    sending = asyncio.ensure_future(http.send(request))
+    try:
+        while True:
+            done, _ = await asyncio.wait({sending}, timeout=HEARTBEAT_EVERY_S)
+            if done:
+                response = sending.result()
+                await response.aclose()
+                return response
+            activity.heartbeat()
+    finally:
+        sending.cancel()
+
+
+def _connect_failure(error: httpx.ConnectError) -> AttemptFailure:
+    text = str(error)
+    lowered = text.lower()
+    if "refused" in lowered:
+        return AttemptFailure("ERR_CONNECTION_REFUSED", "Failed to connect to host: refused")
+    if "certificate" in lowered or "ssl" in lowered or "tls" in lowered:
+        return AttemptFailure("ERR_TLS", f"TLS error: {text}")
+    if "name or service" in lowered or "nodename" in lowered or "resolve" in lowered:
+        return AttemptFailure("ERR_DNS", f"could not resolve host: {text}")
+    return AttemptFailure("ERR_CONNECTION", f"connection failed: {text}")
+
+
+def _failure(failure: AttemptFailure) -> ApplicationError:
+    # Non-retryable for Temporal: the workflow owns the retry loop and decides from details.
+    return ApplicationError(failure.message, failure, type=failure.code, non_retryable=True)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

@@ -1,0 +1,45 @@
+"""The FastAPI application: one Temporal client and one Redis pool per process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis.asyncio as aioredis
+from fastapi import FastAPI
+
+from api.errors import install_handlers
+from api.routes import taskhook
+from api.task_store import TaskStore
+from tasklane.config import Settings
+from tasklane.temporal_client import connect
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        client = await connect(settings)
+        app.state.redis = aioredis.from_url(settings.redis_url)
+        app.state.store = TaskStore(client, settings.task_queue)
+        try:
+            yield
+        finally:
+            await app.state.redis.aclose()
+
+    app = FastAPI(
+        title="Tasklane",
+        version="0.1.0",
+        summary="Durable background tasks over REST, on Temporal.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_handlers(app)
+    app.include_router(taskhook.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

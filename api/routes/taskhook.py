@@ -1,0 +1,103 @@
+"""Taskhook dialect: `/v1/tasks`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from api.deps import SettingsDep, StoreDep, TaskhookKey
+from api.errors import InvalidRequest, NotFound, TooLarge, from_validation_error
+from api.render.taskhook import render_task
+from api.schemas.taskhook import SubmitTask, build_task, check_task_id
+from api.task_store import TaskView
+from tasklane.model import Status
+
+router = APIRouter(prefix="/v1", tags=["Taskhook: tasks"])
+
+
+@router.post(
+    "/tasks",
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": SubmitTask.model_json_schema()}},
+        }
+    },
+)
+async def submit_task(
+    request: Request, key: TaskhookKey, settings: SettingsDep, store: StoreDep
+) -> JSONResponse:
+    """Submit a task: 201 with the task, or 200 with the existing one for a known unique_id."""
+    config = settings.tasklane
+    raw = await _read_body(request, config.limits.max_body_bytes)
+    try:
+        body = SubmitTask.model_validate_json(raw)
+    except ValidationError as e:
+        raise from_validation_error(e) from None
+    spec, state = build_task(
+        body, key, config.limits, allow_private=config.allow_private_targets, now=_now()
+    )
+    view, created = await store.submit(spec, state)
+    return JSONResponse(render_task(view), status_code=201 if created else 200)
+
+
+@router.get("/tasks")
+async def list_tasks(
+    key: TaskhookKey,
+    store: StoreDep,
+    status: Annotated[Status | None, Query(description="Filter by status")] = None,
+    tags: Annotated[str | None, Query(description="Comma-separated; tasks with all of them")] = None,
+    limit: Annotated[int, Query(ge=0, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> dict[str, Any]:
+    """List your tasks, newest first: `{"total": N, "tasks": [...]}`."""
+    tag_list = [t.strip() for t in tags.split(",") if t.strip()] if tags else None
+    page = await store.list(key.organisation, status=status, tags=tag_list, limit=limit, offset=offset)
+    return {"total": page.total, "tasks": [render_task(view) for view in page.tasks]}
+
+
+@router.get("/tasks/{task_id}")
+async def get_task(task_id: str, key: TaskhookKey, store: StoreDep) -> dict[str, Any]:
+    """Retrieve a task with every property."""
+    return render_task(await _find(store, key.organisation, task_id))
+
+
+@router.delete("/tasks/{task_id}")
+async def cancel_task(task_id: str, key: TaskhookKey, store: StoreDep) -> dict[str, Any]:
+    """Cancel a task that is not mid-attempt and not finished; 409 with the reason otherwise."""
+    view = await _find(store, key.organisation, task_id)
+    result = await store.cancel(view)
+    return {"id": view.spec.task_id, "status": result.status.value}
+
+
+async def _find(store: StoreDep, organisation: str, task_id: str) -> TaskView:
+    view = await store.get(organisation, task_id) if check_task_id(task_id) else None
+    if view is None:
+        raise NotFound(f"no task {task_id}")
+    return view
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 as soon as it passes `limit` (never buffered whole)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise TooLarge(f"the body is larger than {limit} bytes", field="body")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"the body is larger than {limit} bytes", field="body")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        raise InvalidRequest("the body is empty; send a JSON object", field="body")
+    return raw
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,276 @@
+"""The Taskhook submit body, and its translation into a canonical task spec."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.errors import InvalidRequest, TooLarge, Unprocessable
+from tasklane.config import ApiKey, Limits
+from tasklane.model import (
+    GROUP_EVENTS,
+    TASK_EVENTS,
+    HttpTarget,
+    NotificationEndpoint,
+    RetryPolicy,
+    Status,
+    TaskSpec,
+    TaskState,
+)
+from tasklane.netguard import PrivateAddressError, check_url_literal
+from tasklane.times import iso, parse_duration, parse_when
+
+METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
+TAG_PATTERN = re.compile(r"^[A-Za-z0-9_.:/@+\- ]+$")
+TASK_ID_PATTERN = re.compile(r"^task_[0-9a-f]{32}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TargetIn(_Strict):
+    url: str
+    method: str = "POST"
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class NotificationIn(_Strict):
+    url: str
+    method: str = "POST"
+    headers: dict[str, str] = Field(default_factory=dict)
+    events: list[str] | None = None
+
+
+class RetryIn(_Strict):
+    max_attempts: int = Field(25, ge=1)
+    backoff: Literal["taskhook", "exponential", "fixed"] = "taskhook"
+    initial_delay: float = Field(1.0, ge=0, description="seconds (exponential and fixed)")
+    max_delay: float | None = Field(None, ge=0, description="seconds; no cap when absent")
+
+
+class SubmitTask(_Strict):
+    """`POST /v1/tasks` body."""
+
+    target: str | TargetIn
+    notifications: str | NotificationIn | list[str | NotificationIn] | None = None
+    execute_after: str | None = None
+    expires_after: str | None = None
+    payload: Any = None
+    unique_id: str | None = Field(None, min_length=1)
+    tags: str | list[str] | None = None
+    retry: RetryIn | None = None
+    timeout: float | str | None = Field(None, description="seconds, or an ISO 8601 duration")
+
+
+def task_id_for(organisation: str, unique_id: str | None) -> str:
+    """Random, or derived from the unique_id so that Temporal enforces uniqueness."""
+    if unique_id is None:
+        return f"task_{uuid.uuid4().hex}"
+    digest = hashlib.sha256(f"{organisation}\x00{unique_id}".encode()).hexdigest()
+    return f"task_{digest[:32]}"
+
+
+def build_task(
+    body: SubmitTask, key: ApiKey, limits: Limits, *, allow_private: bool, now: datetime
+) -> tuple[TaskSpec, TaskState]:
+    """Check every field against the limits and build the canonical task."""
+    target = _target(body.target, limits, allow_private)
+    notifications = _notifications(body.notifications, limits, allow_private)
+    execute_after = now
+    if body.execute_after is not None:
+        execute_after = max(now, _when("execute_after", body.execute_after, now))
+        if (execute_after - now).total_seconds() > limits.max_delay_s:
+            raise Unprocessable(
+                f"execute_after is more than {limits.max_delay_s:g} s ahead", field="execute_after"
+            )
+    expires_at = None
+    if body.expires_after is not None:
+        expires_at = _when("expires_after", body.expires_after, now)
+        if expires_at <= execute_after:
+            raise InvalidRequest(
+                f"expires_after ({iso(expires_at)}) must be after execute_after "
+                f"({iso(execute_after)})",
+                details=[
+                    {"field": "expires_after", "message": f"resolves to {iso(expires_at)}"},
+                    {"field": "execute_after", "message": f"resolves to {iso(execute_after)}"},
+                ],
+            )
+    _check_payload(body.payload, limits)
+    if body.unique_id and len(body.unique_id) > limits.max_unique_id_length:
+        raise Unprocessable(
+            f"unique_id is longer than {limits.max_unique_id_length} characters", field="unique_id"
+        )
+    spec = TaskSpec(
+        task_id=task_id_for(key.organisation, body.unique_id),
+        organisation=key.organisation,
+        key_id=key.key_id,
+        user=key.user,
+        created_at=now,
+        execute_after=execute_after,
+        expires_at=expires_at,
+        target=target,
+        payload=body.payload,
+        notifications=notifications,
+        tags=_tags(body.tags, limits),
+        unique_id=body.unique_id,
+        retry=_retry(body.retry, limits),
+        timeout_s=_timeout(body.timeout, limits),
+    )
+    status = Status.SCHEDULED if execute_after > now else Status.QUEUED
+    return spec, TaskState(status=status, updated_at=now)
+
+
+def check_task_id(task_id: str) -> bool:
+    return bool(TASK_ID_PATTERN.match(task_id))
+
+
+def _when(field: str, text: str, now: datetime) -> datetime:
+    try:
+        return parse_when(text, now)
+    except ValueError as e:
+        raise InvalidRequest(f"{field} {e}", field=field) from None
+
+
+def _url(field: str, url: str, limits: Limits, allow_private: bool) -> str:
+    if len(url) > limits.max_url_length:
+        raise Unprocessable(f"{field} is longer than {limits.max_url_length} characters", field=field)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidRequest(f"{field} must be an absolute http or https URL", field=field)
+    if not allow_private:
+        try:
+            check_url_literal(url)
+        except PrivateAddressError as e:
+            raise Unprocessable(
+                f"{field} points at a private address ({e}); private targets are not allowed",
+                field=field,
+                code="private_target",
+            ) from None
+    return url
+
+
+def _method(field: str, method: str) -> str:
+    method = method.upper()
+    if method not in METHODS:
+        raise InvalidRequest(f"{field} must be one of {', '.join(sorted(METHODS))}", field=field)
+    return method
+
+
+def _headers(field: str, headers: dict[str, str], limits: Limits) -> dict[str, str]:
+    size = sum(len(k) + len(v) for k, v in headers.items())
+    if len(headers) > limits.max_headers or size > limits.max_header_bytes:
+        raise Unprocessable(
+            f"{field} exceeds {limits.max_headers} headers or {limits.max_header_bytes} bytes",
+            field=field,
+        )
+    for name in headers:
+        if not re.match(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", name):
+            raise InvalidRequest(f"{field} has an invalid header name {name!r}", field=field)
+    return headers
+
+
+def _target(raw: str | TargetIn, limits: Limits, allow_private: bool) -> HttpTarget:
+    if isinstance(raw, str):
+        if raw.startswith("group:"):
+            raise Unprocessable("group targets are not supported yet", field="target")
+        raw = TargetIn(url=raw)
+    return HttpTarget(
+        url=_url("target.url", raw.url, limits, allow_private),
+        method=_method("target.method", raw.method),
+        headers=_headers("target.headers", raw.headers, limits),
+    )
+
+
+def _notifications(
+    raw: str | NotificationIn | list[str | NotificationIn] | None,
+    limits: Limits,
+    allow_private: bool,
+) -> list[NotificationEndpoint]:
+    if raw is None:
+        return []
+    items = raw if isinstance(raw, list) else [raw]
+    if len(items) > limits.max_notifications:
+        raise Unprocessable(
+            f"notifications has more than {limits.max_notifications} endpoints",
+            field="notifications",
+        )
+    endpoints = []
+    for index, item in enumerate(items):
+        field = f"notifications[{index}]" if isinstance(raw, list) else "notifications"
+        if isinstance(item, str):
+            item = NotificationIn(url=item)
+        if item.events is not None:
+            unknown = sorted(set(item.events) - TASK_EVENTS - GROUP_EVENTS)
+            if unknown:
+                raise InvalidRequest(
+                    f"{field}.events has unknown events {unknown}", field=f"{field}.events"
+                )
+        endpoints.append(
+            NotificationEndpoint(
+                url=_url(f"{field}.url", item.url, limits, allow_private),
+                method=_method(f"{field}.method", item.method),
+                headers=_headers(f"{field}.headers", item.headers, limits),
+                events=item.events,
+            )
+        )
+    return endpoints
+
+
+def _tags(raw: str | list[str] | None, limits: Limits) -> list[str]:
+    tags = [raw] if isinstance(raw, str) else list(raw or [])
+    if len(tags) > limits.max_tags:
+        raise Unprocessable(f"tags has more than {limits.max_tags} tags", field="tags")
+    for tag in tags:
+        if len(tag) > limits.max_tag_length:
+            raise Unprocessable(
+                f"tag {tag[:20]!r}... is longer than {limits.max_tag_length}", field="tags"
+            )
+        if not TAG_PATTERN.match(tag):
+            raise InvalidRequest(
+                f"tag {tag!r} may hold only letters, digits, spaces and _.:/@+-", field="tags"
+            )
+    return list(dict.fromkeys(tags))
+
+
+def _retry(raw: RetryIn | None, limits: Limits) -> RetryPolicy:
+    if raw is None:
+        return RetryPolicy()
+    if raw.max_attempts > limits.max_attempts:
+        raise Unprocessable(
+            f"retry.max_attempts is above {limits.max_attempts}", field="retry.max_attempts"
+        )
+    return RetryPolicy(raw.max_attempts, raw.backoff, raw.initial_delay, raw.max_delay)
+
+
+def _timeout(raw: float | str | None, limits: Limits) -> float:
+    if raw is None:
+        return 30.0
+    if isinstance(raw, str):
+        try:
+            seconds = parse_duration(raw).total_seconds()
+        except ValueError as e:
+            raise InvalidRequest(f"timeout {e}", field="timeout") from None
+    else:
+        seconds = float(raw)
+    if seconds <= 0:
+        raise InvalidRequest("timeout must be positive", field="timeout")
+    if seconds > limits.max_timeout_s:
+        raise Unprocessable(f"timeout is above {limits.max_timeout_s:g} s", field="timeout")
+    return seconds
+
+
+def _check_payload(payload: Any, limits: Limits) -> None:
+    size = len(json.dumps(payload, separators=(",", ":")))
+    if size > limits.max_payload_bytes:
+        raise TooLarge(
+            f"payload is {size} bytes; the limit is {limits.max_payload_bytes}", field="payload"
+        )
+

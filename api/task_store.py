@@ -1,0 +1,222 @@
+"""Tasks as Temporal holds them: start, read, list and cancel, for every dialect.
+
+The API keeps no task state: a task is its workflow, read from the memo and search
+attributes through `describe` and visibility, which answer even while no worker runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+
+from temporalio.client import (
+    Client,
+    WorkflowExecution,
+    WorkflowExecutionStatus,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.errors import Conflict, Unavailable
+from tasklane import search_attributes as sa
+from tasklane.model import (
+    MEMO_SPEC,
+    MEMO_STATE,
+    WORKFLOW_TYPE,
+    CancelRequest,
+    CancelResult,
+    Status,
+    TaskError,
+    TaskInput,
+    TaskSpec,
+    TaskState,
+)
+from tasklane.times import iso
+
+CANCEL_TIMEOUT = timedelta(seconds=15)
+
+
+@dataclass
+class TaskView:
+    spec: TaskSpec
+    state: TaskState
+
+
+@dataclass
+class TaskPage:
+    total: int
+    tasks: list[TaskView]
+
+
+class TaskStore:
+    def __init__(self, client: Client, task_queue: str) -> None:
+        self.client = client
+        self.task_queue = task_queue
+
+    async def submit(self, spec: TaskSpec, state: TaskState) -> tuple[TaskView, bool]:
+        """Start the task's workflow; (existing task, False) when its id is already taken."""
+        try:
+            await self.client.start_workflow(
+                WORKFLOW_TYPE,
+                TaskInput(spec, state),
+                id=spec.task_id,
+                task_queue=self.task_queue,
+                # A unique_id maps to one workflow id; Temporal refuses a second start for as
+                # long as the first is retained, so concurrent duplicates cannot both win.
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=_initial_search_attributes(spec, state),
+                memo={MEMO_SPEC: spec, MEMO_STATE: state},
+                static_summary=_summary(spec),
+                static_details=_details(spec),
+            )
+            return TaskView(spec, state), True
+        except WorkflowAlreadyStartedError:
+            existing = await self.get(spec.organisation, spec.task_id)
+            if existing is None:
+                raise Conflict("a task with this unique_id exists but cannot be read") from None
+            return existing, False
+
+    async def get(self, organisation: str, task_id: str) -> TaskView | None:
+        """The task if it exists and belongs to `organisation`, else None."""
+        try:
+            description = await self.client.get_workflow_handle(task_id).describe()
+        except RPCError as e:
+            if e.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
+                return None
+            raise
+        view = await _view(description)
+        if view is None or view.spec.organisation != organisation:
+            return None
+        return view
+
+    async def list(
+        self,
+        organisation: str,
+        *,
+        status: Status | None = None,
+        tags: list[str] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> TaskPage:
+        clauses = [f"WorkflowType = '{WORKFLOW_TYPE}'", f"TaskOrg = {_quote(organisation)}"]
+        if status is not None:
+            clauses.append(f"TaskStatus = {_quote(status.value)}")
+        for tag in tags or []:
+            clauses.append(f"TaskTags = {_quote(tag)}")
+        query = " AND ".join(clauses)
+        count, executions = await asyncio.gather(
+            self.client.count_workflows(query), self._page(query, limit, offset)
+        )
+        views = [view for view in await asyncio.gather(*map(_view, executions)) if view]
+        return TaskPage(total=count.count, tasks=views)
+
+    async def _page(self, query: str, limit: int, offset: int) -> list[WorkflowExecution]:
+        if limit == 0:
+            return []
+        found: list[WorkflowExecution] = []
+        page_size = min(offset + limit, 1000)
+        async for execution in self.client.list_workflows(
+            query, limit=offset + limit, page_size=page_size
+        ):
+            found.append(execution)
+        return found[offset:]
+
+    async def cancel(self, view: TaskView) -> CancelResult:
+        """Ask the workflow to cancel; Conflict carries its reason when it refuses."""
+        if view.state.status.finished:
+            raise Conflict(f"the task is already {view.state.status.value}", code="not_cancellable")
+        handle = self.client.get_workflow_handle(view.spec.task_id)
+        try:
+            return await handle.execute_update(
+                "cancel", CancelRequest(), result_type=CancelResult, rpc_timeout=CANCEL_TIMEOUT
+            )
+        except WorkflowUpdateFailedError as e:
+            reason = e.cause.message if isinstance(e.cause, ApplicationError) else str(e.cause)
+            raise Conflict(reason, code="not_cancellable") from None
+        except RPCError as e:
+            if e.status == RPCStatusCode.NOT_FOUND:
+                raise Conflict("the task has already finished", code="not_cancellable") from None
+            if e.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+                raise Unavailable("no worker answered the cancellation in time; retry") from None
+            raise
+
+
+async def _view(execution: WorkflowExecution) -> TaskView | None:
+    try:
+        spec = await execution.memo_value(MEMO_SPEC, type_hint=TaskSpec)
+        state = await execution.memo_value(MEMO_STATE, type_hint=TaskState)
+    except KeyError:
+        return None
+    return TaskView(spec, _settle(state, execution.status))
+
+
+def _settle(state: TaskState, execution: WorkflowExecutionStatus | None) -> TaskState:
+    """An operator may terminate a workflow behind the task's back: say so instead of lying."""
+    if state.status.finished or execution in (None, WorkflowExecutionStatus.RUNNING):
+        return state
+    if execution == WorkflowExecutionStatus.COMPLETED:
+        return state
+    status = Status.CANCELLED if execution in (
+        WorkflowExecutionStatus.TERMINATED,
+        WorkflowExecutionStatus.CANCELED,
+    ) else Status.FAILED
+    reason = execution.name.lower()
+    return TaskState(
+        status=status,
+        updated_at=state.updated_at,
+        previous_status=state.status,
+        attempts=state.attempts,
+        last_attempt_at=state.last_attempt_at,
+        started_at=state.started_at,
+        completed_at=state.updated_at,
+        error=TaskError(reason, f"the task's workflow was {reason} by an operator"),
+    )
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _initial_search_attributes(spec: TaskSpec, state: TaskState) -> TypedSearchAttributes:
+    pairs: list[SearchAttributePair] = [
+        SearchAttributePair(sa.TASK_STATUS, state.status.value),
+        SearchAttributePair(sa.TASK_ORG, spec.organisation),
+        SearchAttributePair(sa.TASK_TYPE, spec.type),
+        SearchAttributePair(sa.TASK_ATTEMPTS, 0),
+        SearchAttributePair(sa.TASK_LABELS, _labels(spec)),
+    ]
+    if spec.tags:
+        pairs.append(SearchAttributePair(sa.TASK_TAGS, spec.tags))
+    return TypedSearchAttributes(pairs)
+
+
+def _labels(spec: TaskSpec) -> list[str]:
+    labels = [sa.label("key", spec.key_id)]
+    if spec.user:
+        labels.append(sa.label("user", spec.user))
+    if spec.unique_id:
+        labels.append(sa.label("unique_id", spec.unique_id[:200]))
+    return labels
+
+
+def _summary(spec: TaskSpec) -> str:
+    tags = f" · tags: {', '.join(spec.tags)}" if spec.tags else ""
+    return f"{spec.target.method} {spec.target.url}{tags}"[:400]
+
+
+def _details(spec: TaskSpec) -> str:
+    lines = [
+        f"**target** {spec.target.method} {spec.target.url}",
+        f"**organisation** {spec.organisation}",
+        f"**execute after** {iso(spec.execute_after)}",
+        f"**expires at** {iso(spec.expires_at) or 'never'}",
+        f"**retry** up to {spec.retry.max_attempts} attempts, {spec.retry.backoff} backoff, "
+        f"{spec.timeout_s:g} s per attempt",
+        f"**notifications** {len(spec.notifications)} endpoint(s)",
+    ]
+    if spec.unique_id:
+        lines.append(f"**unique id** {spec.unique_id}")
+    return "\n\n".join(lines)

@@ -1,0 +1,3 @@
+from tasklane.cli import main
+
+main()

@@ -1,0 +1,58 @@
+"""The `tasklane` command: `dev` (everything on this machine), `api`, `worker`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="tasklane", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    dev = commands.add_parser("dev", help="run Temporal, Redis, a worker and the API locally")
+    dev.add_argument("--port", type=int, default=8000, help="API port")
+    dev.add_argument("--temporal-port", type=int, default=7233)
+    dev.add_argument("--ui-port", type=int, default=8233)
+    dev.add_argument("--redis-port", type=int, default=6379)
+    dev.add_argument("--data-dir", type=Path, default=Path(".tasklane"))
+    dev.add_argument("--config", type=Path, default=None, help="TOML config (default: dev one)")
+
+    api = commands.add_parser("api", help="serve the REST API (settings from TASKLANE_*)")
+    api.add_argument("--host", default=None)
+    api.add_argument("--port", type=int, default=None)
+    api.add_argument("--access-log", action="store_true")
+
+    commands.add_parser("worker", help="run one worker (settings from TASKLANE_*)")
+
+    args = parser.parse_args(argv)
+    if args.command == "dev":
+        from tasklane.devstack import DevStack
+
+        sys.exit(DevStack(args).run())
+    if args.command == "api":
+        _run_api(args)
+    if args.command == "worker":
+        from worker.main import main as worker_main
+
+        worker_main()
+
+
+def _run_api(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from tasklane.config import Settings
+
+    settings = Settings()
+    logging.basicConfig(level=logging.INFO)
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=args.host or settings.api_host,
+        port=args.port or settings.api_port,
+        access_log=args.access_log,
+        log_level="info",
+        timeout_graceful_shutdown=10,
+    )

@@ -1,0 +1,161 @@
+"""The canonical task, shared by `api/` and `workflows/`.
+
+A task lives only in Temporal: its spec (what the client asked for) is the workflow input
+and a static memo entry; its state (what has happened) is a memo entry and a few search
+attributes that the workflow rewrites at every transition. Dialects render these two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    SCHEDULED = "scheduled"
+    SUSPENDED = "suspended"
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    RETRYING = "retrying"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    ABANDONED = "abandoned"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+    @property
+    def finished(self) -> bool:
+        return self in FINISHED
+
+
+FINISHED = frozenset(
+    {Status.COMPLETED, Status.FAILED, Status.ABANDONED, Status.CANCELLED, Status.EXPIRED}
+)
+
+# The notification event each status change emits; `retrying` and `scheduled` emit none,
+# and an abandoned task (dead letter) is reported as `task.failed` with its own status.
+EVENT_FOR_STATUS: dict[Status, str] = {
+    Status.QUEUED: "task.queued",
+    Status.PROCESSING: "task.processing",
+    Status.COMPLETED: "task.completed",
+    Status.FAILED: "task.failed",
+    Status.ABANDONED: "task.failed",
+    Status.CANCELLED: "task.cancelled",
+    Status.EXPIRED: "task.expired",
+}
+TASK_EVENTS = frozenset(EVENT_FOR_STATUS.values())
+GROUP_EVENTS = frozenset(
+    {
+        "group.first_failed",
+        "group.all_completed",
+        "group.all_failed",
+        "group.partial_completion",
+        "group.task_cancelled",
+        "group.task_expired",
+    }
+)
+
+WORKFLOW_TYPE = "TaskWorkflow"
+TASK_TYPE_HTTP = "http"
+
+
+@dataclass
+class HttpTarget:
+    url: str
+    method: str = "POST"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class NotificationEndpoint:
+    url: str
+    method: str = "POST"
+    headers: dict[str, str] = field(default_factory=dict)
+    # None = every event.
+    events: list[str] | None = None
+
+    def wants(self, event: str) -> bool:
+        return self.events is None or event in self.events
+
+
+@dataclass
+class RetryPolicy:
+    """How the workflow spaces attempts. `taskhook` is the default schedule of the seed."""
+
+    max_attempts: int = 25
+    backoff: str = "taskhook"  # taskhook | exponential | fixed
+    initial_delay_s: float = 1.0
+    max_delay_s: float | None = None  # None = no cap
+
+
+@dataclass
+class TaskError:
+    code: str
+    message: str
+    status_code: int | None = None
+
+
+@dataclass
+class TaskSpec:
+    """What the client asked for; never changes after submit."""
+
+    task_id: str
+    organisation: str
+    key_id: str
+    created_at: datetime
+    execute_after: datetime
+    target: HttpTarget
+    type: str = TASK_TYPE_HTTP
+    user: str | None = None
+    payload: Any = None
+    notifications: list[NotificationEndpoint] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    unique_id: str | None = None
+    expires_at: datetime | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    timeout_s: float = 30.0
+
+
+@dataclass
+class TaskState:
+    """What has happened to the task so far; rewritten at every transition."""
+
+    status: Status
+    updated_at: datetime
+    previous_status: Status | None = None
+    attempts: int = 0
+    last_attempt_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    error: TaskError | None = None
+
+
+@dataclass
+class TaskInput:
+    spec: TaskSpec
+    state: TaskState
+
+
+@dataclass
+class TaskOutcome:
+    status: Status
+    attempts: int
+    error: TaskError | None = None
+
+
+@dataclass
+class CancelRequest:
+    reason: str = "cancelled by the client"
+
+
+@dataclass
+class CancelResult:
+    status: Status
+
+
+# Memo keys: the spec is written once at start, the state at every transition.
+MEMO_SPEC = "spec"
+MEMO_STATE = "state"

@@ -1,0 +1,57 @@
+"""Connecting to Temporal from settings, and making sure the namespace knows our attributes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
+from temporalio.client import Client, Plugin
+from temporalio.service import TLSConfig
+
+from tasklane import search_attributes
+from tasklane.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def connect(settings: Settings, plugins: Sequence[Plugin] = ()) -> Client:
+    tls: TLSConfig | bool = settings.temporal_tls
+    if settings.temporal_tls_cert or settings.temporal_tls_ca:
+        tls = TLSConfig(
+            client_cert=_read(settings.temporal_tls_cert),
+            client_private_key=_read(settings.temporal_tls_key),
+            server_root_ca_cert=_read(settings.temporal_tls_ca),
+        )
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        tls=tls,
+        plugins=list(plugins),
+    )
+
+
+async def ensure_search_attributes(client: Client) -> None:
+    """Register missing custom search attributes (idempotent; the dev server has them)."""
+    listed = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=client.namespace)
+    )
+    missing = {
+        key.name: IndexedValueType.ValueType(int(key.indexed_value_type))
+        for key in search_attributes.ALL
+        if key.name not in listed.custom_attributes
+    }
+    if missing:
+        log.info("registering search attributes %s", sorted(missing))
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
+        )
+
+
+def _read(path: Path | None) -> bytes | None:
+    return path.read_bytes() if path else None

@@ -1,0 +1,49 @@
+"""`tasklane worker`: one worker process on the Tasklane task queue."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+
+from temporalio.worker import Worker
+
+from tasklane.config import Settings
+from tasklane.plugin import TasklanePlugin
+from tasklane.temporal_client import connect, ensure_search_attributes
+
+log = logging.getLogger("tasklane.worker")
+
+
+def build_worker(client, settings: Settings) -> Worker:  # type: ignore[no-untyped-def]
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        plugins=[TasklanePlugin(settings.tasklane)],
+        max_concurrent_activities=settings.max_concurrent_activities,
+        max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
+        graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    client = await connect(settings)
+    await ensure_search_attributes(client)
+    worker = build_worker(client, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker polling task queue %s on %s", settings.task_queue, settings.temporal_address)
+    async with worker:
+        await stop.wait()
+        log.info("shutting down: finishing in-flight attempts, taking no new work")
+    log.info("worker stopped")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # One line per target call is noise at any volume; failures show in Temporal.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    asyncio.run(run_worker(Settings()))

@@ -1,0 +1,265 @@
+"""TaskWorkflow: one task's whole life, from submit to its final status.
+
+The workflow owns delays, expiry, the retry loop and cancellation, so every waiting state
+(`scheduled`, `retrying`) is a durable timer that an update can interrupt. At every
+transition it rewrites the `state` memo and the search attributes, so the API can read and
+list tasks from Temporal visibility even while no worker runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError, TimeoutType
+
+with workflow.unsafe.imports_passed_through():
+    from activities.http_target import AttemptFailure, AttemptInput
+    from tasklane import search_attributes as sa
+    from tasklane.model import (
+        EVENT_FOR_STATUS,
+        MEMO_STATE,
+        WORKFLOW_TYPE,
+        CancelRequest,
+        CancelResult,
+        Status,
+        TaskError,
+        TaskInput,
+        TaskOutcome,
+        TaskState,
+    )
+    from tasklane.times import iso
+    from workflows.outbox import Outbox
+    from workflows.retry_schedule import delay_before_retry
+
+# A dead worker is noticed through missed heartbeats, well before the attempt's timeout.
+ATTEMPT_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
+# Temporal must never retry an attempt on its own: the loop below owns retries.
+SINGLE_TRY = RetryPolicy(maximum_attempts=1)
+
+
+@workflow.defn(name=WORKFLOW_TYPE)
+class TaskWorkflow:
+    @workflow.init
+    def __init__(self, task: TaskInput) -> None:
+        self._spec = task.spec
+        self._state = task.state
+        self._cancel_requested = False
+        self._outbox = Outbox(task.spec.notifications)
+
+    @workflow.run
+    async def run(self, task: TaskInput) -> TaskOutcome:
+        try:
+            return await self._live()
+        except asyncio.CancelledError:
+            # An operator cancelled the workflow itself (Web UI / CLI): record it truthfully.
+            self._transition(Status.CANCELLED, completed_at=workflow.now())
+            raise
+
+    async def _live(self) -> TaskOutcome:
+        spec = self._spec
+        if self._state.status == Status.SCHEDULED:
+            wait_s = (spec.execute_after - workflow.now()).total_seconds()
+            if wait_s > 0:
+                await self._wait_or_cancel(wait_s, "until execute_after")
+        if self._cancel_requested:
+            return await self._finish(Status.CANCELLED)
+        if spec.expires_at and workflow.now() >= spec.expires_at:
+            return await self._finish(
+                Status.EXPIRED, TaskError("expired", "expires_after passed before the first attempt")
+            )
+        # Due now. `queued` is announced, not stored: the attempt below overwrites it at once.
+        self._transition(Status.QUEUED, persist=False)
+        return await self._attempt_until_done()
+
+    async def _attempt_until_done(self) -> TaskOutcome:
+        spec = self._spec
+        while True:
+            attempt = self._state.attempts + 1
+            now = workflow.now()
+            self._transition(
+                Status.PROCESSING,
+                attempts=attempt,
+                last_attempt_at=now,
+                started_at=self._state.started_at or now,
+                next_attempt_at=None,
+            )
+            try:
+                await workflow.execute_activity(
+                    "call_target",
+                    AttemptInput(spec.task_id, attempt, spec.target, spec.payload, spec.timeout_s),
+                    start_to_close_timeout=timedelta(seconds=spec.timeout_s + 10),
+                    heartbeat_timeout=ATTEMPT_HEARTBEAT_TIMEOUT,
+                    schedule_to_start_timeout=self._time_left_to_start(attempt),
+                    retry_policy=SINGLE_TRY,
+                    summary=f"attempt {attempt}: {spec.target.method} {spec.target.url}"[:200],
+                )
+                return await self._finish(Status.COMPLETED, error=None)
+            except ActivityError as e:
+                if _never_started(e) and attempt == 1:
+                    return await self._finish(
+                        Status.EXPIRED,
+                        TaskError("expired", "expires_after passed before a worker started it"),
+                        attempts=0,
+                        started_at=None,
+                        last_attempt_at=None,
+                    )
+                failure = _read_failure(e)
+            error = TaskError(failure.code, failure.message, failure.status_code)
+            if not failure.retryable or attempt >= spec.retry.max_attempts:
+                return await self._finish(Status.FAILED, error)
+            outcome = await self._wait_for_retry(attempt, failure, error)
+            if outcome is not None:
+                return outcome
+
+    async def _wait_for_retry(
+        self, attempt: int, failure: AttemptFailure, error: TaskError
+    ) -> TaskOutcome | None:
+        """Sleep until the next attempt; the outcome if the task ends meanwhile."""
+        spec = self._spec
+        delay_s = failure.retry_after_s
+        if delay_s is None:
+            delay_s = delay_before_retry(spec.retry, attempt, workflow.random())
+        now = workflow.now()
+        next_at = now + timedelta(seconds=delay_s)
+        self._transition(Status.RETRYING, error=error, next_attempt_at=next_at)
+        abandon = spec.expires_at is not None and next_at >= spec.expires_at
+        if abandon and spec.expires_at is not None:
+            delay_s = max(0.0, (spec.expires_at - now).total_seconds())
+        await self._wait_or_cancel(delay_s, f"retry {attempt + 1} of {spec.retry.max_attempts}")
+        if self._cancel_requested:
+            return await self._finish(Status.CANCELLED)
+        if abandon:
+            return await self._finish(
+                Status.ABANDONED,
+                TaskError(
+                    "abandoned",
+                    f"expired while retrying; last error: {error.message}",
+                    error.status_code,
+                ),
+            )
+        return None
+
+    def _time_left_to_start(self, attempt: int) -> timedelta | None:
+        # Only the first attempt can expire: later ones are bounded by `abandoned`.
+        if attempt != 1 or self._spec.expires_at is None:
+            return None
+        left = self._spec.expires_at - workflow.now()
+        return max(left, timedelta(milliseconds=1))
+
+    async def _wait_or_cancel(self, seconds: float, summary: str) -> None:
+        try:
+            await workflow.wait_condition(
+                lambda: self._cancel_requested, timeout=seconds, timeout_summary=summary
+            )
+        except asyncio.TimeoutError:
+            pass
+
+    async def _finish(
+        self, status: Status, error: TaskError | None = None, **changes: Any
+    ) -> TaskOutcome:
+        if error is None and status != Status.COMPLETED:
+            error = self._state.error if status != Status.CANCELLED else None
+        self._transition(
+            status, error=error, completed_at=workflow.now(), next_attempt_at=None, **changes
+        )
+        # The task's status is final now; stay open only until every notification is out.
+        await workflow.wait_condition(lambda: self._outbox.idle)
+        return TaskOutcome(status, self._state.attempts, self._state.error)
+
+    def _transition(self, status: Status, *, persist: bool = True, **changes: Any) -> None:
+        self._state = dataclasses.replace(
+            self._state,
+            status=status,
+            previous_status=self._state.status,
+            updated_at=workflow.now(),
+            **changes,
+        )
+        if persist:
+            self._persist()
+        event = EVENT_FOR_STATUS.get(status)
+        if event:
+            self._outbox.emit(event, self._event_body(event))
+
+    def _persist(self) -> None:
+        state = self._state
+        updates = [sa.TASK_STATUS.value_set(state.status.value)]
+        updates.append(sa.TASK_ATTEMPTS.value_set(state.attempts))
+        if state.started_at:
+            updates.append(sa.TASK_STARTED_AT.value_set(state.started_at))
+        if state.completed_at:
+            updates.append(sa.TASK_COMPLETED_AT.value_set(state.completed_at))
+        workflow.upsert_search_attributes(updates)
+        workflow.upsert_memo({MEMO_STATE: state})
+        workflow.set_current_details(self._details())
+
+    def _details(self) -> str:
+        state = self._state
+        lines = [f"**status** {state.status.value} · attempt {state.attempts} of "
+                 f"{self._spec.retry.max_attempts}"]
+        if state.next_attempt_at:
+            lines.append(f"**next attempt** {iso(state.next_attempt_at)}")
+        if state.error:
+            code = f" (HTTP {state.error.status_code})" if state.error.status_code else ""
+            lines.append(f"**last error** {state.error.code}{code}: {state.error.message}")
+        return "\n\n".join(lines)
+
+    def _event_body(self, event: str) -> dict[str, Any]:
+        spec, state = self._spec, self._state
+        body: dict[str, Any] = {
+            "task_id": spec.task_id,
+            "event": event,
+            "timestamp": iso(workflow.now()),
+            "status": state.status.value,
+            "previous_status": state.previous_status.value if state.previous_status else None,
+            "attempt": state.attempts or None,
+            "target": dataclasses.asdict(spec.target),
+            "payload": spec.payload,
+        }
+        if state.error and state.status.finished:
+            body["error"] = dataclasses.asdict(state.error)
+        return body
+
+    @workflow.update
+    async def cancel(self, request: CancelRequest) -> CancelResult:
+        """Cancel the task between attempts; answers with the status it ended in."""
+        self._cancel_requested = True
+        await workflow.wait_condition(lambda: self._state.status.finished)
+        return CancelResult(self._state.status)
+
+    @cancel.validator
+    def _may_cancel(self, request: CancelRequest) -> None:
+        status = self._state.status
+        if status == Status.PROCESSING:
+            raise ApplicationError(
+                "the task is mid-attempt; it can be cancelled only between attempts",
+                type="TaskMidAttempt",
+            )
+        if status.finished:
+            raise ApplicationError(f"the task is already {status.value}", type="TaskFinished")
+
+    @workflow.query
+    def state(self) -> TaskState:
+        """The live state (the memo carries the same, readable without a worker)."""
+        return self._state
+
+
+def _never_started(error: ActivityError) -> bool:
+    cause = error.cause
+    return isinstance(cause, TimeoutError) and cause.type == TimeoutType.SCHEDULE_TO_START
+
+
+def _read_failure(error: ActivityError) -> AttemptFailure:
+    cause = error.cause
+    if isinstance(cause, ApplicationError) and cause.details:
+        details = cause.details[0]
+        if isinstance(details, dict):
+            return AttemptFailure(**details)
+    if isinstance(cause, TimeoutError):
+        return AttemptFailure("ERR_WORKER_LOST", f"attempt lost: {cause.type.name.lower()} timeout")
+    return AttemptFailure("ERR_ATTEMPT", str(cause or error))
+
