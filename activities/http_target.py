@@ -137,9 +137,14 @@ async def _send_heartbeating(http: httpx.AsyncClient, request: httpx.Request) ->
 
 
 def _connect_failure(error: httpx.ConnectError) -> AttemptFailure:
-    text = str(error)
+    causes: list[BaseException] = []
+    cause: BaseException | None = error
+    while cause is not None and len(causes) < 8:
+        causes.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    text = "; ".join(str(c) for c in causes if str(c))
     lowered = text.lower()
-    if "refused" in lowered:
+    if any(isinstance(c, ConnectionRefusedError) for c in causes) or "refused" in lowered:
         return AttemptFailure("ERR_CONNECTION_REFUSED", "Failed to connect to host: refused")
     if "certificate" in lowered or "ssl" in lowered or "tls" in lowered:
         return AttemptFailure("ERR_TLS", f"TLS error: {text}")
