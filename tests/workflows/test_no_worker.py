@@ -1,0 +1,47 @@
+"""What holds while no worker polls the task queue: reads work, expiry is judged on arrival."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from tests.api.test_taskhook_lifecycle import wait_status
+from tests.conftest import Servers, eventually
+
+
+async def test_get_and_list_answer_while_no_worker_runs(servers: Servers, receiver, path) -> None:
+    api = await servers.api(servers.settings(f"idle-{uuid.uuid4().hex[:8]}"))
+    async with api.client() as client:
+        body = {"target": receiver.script(path, 200), "tags": f"idle{path[-10:]}"}
+        task = (await client.post("/v1/tasks", json=body)).json()
+        got = await client.get(f"/v1/tasks/{task['id']}")
+        assert got.status_code == 200 and got.json()["status"] == "queued"
+
+        async def listed() -> bool:
+            page = (await client.get(f"/v1/tasks?tags=idle{path[-10:]}")).json()
+            return page["total"] == 1 and page["tasks"][0]["id"] == task["id"]
+
+        assert await eventually(listed)
+    assert receiver.at(path) == []
+
+
+async def test_expiry_passed_before_start_expires_the_task(servers: Servers, receiver, path) -> None:
+    settings = servers.settings(f"late-{uuid.uuid4().hex[:8]}")
+    api = await servers.api(settings)
+    hooks = path + "/hooks"
+    receiver.script(hooks, 200)
+    async with api.client() as client:
+        body = {
+            "target": receiver.script(path, 200),
+            "expires_after": "PT1S",
+            "notifications": receiver.url(hooks),
+        }
+        task = (await client.post("/v1/tasks", json=body)).json()
+        await asyncio.sleep(1.5)
+        await servers.worker(settings)  # the first worker arrives after the expiry
+        done = await wait_status(client, task["id"], "expired")
+    assert done["attempts"] == 0
+    assert done["error"]["code"] == "expired"
+    assert receiver.at(path) == []
+    events = await eventually(lambda: asyncio.sleep(0, [r.json()["event"] for r in receiver.at(hooks)]))
+    assert events == ["task.expired"]
