@@ -27,6 +27,12 @@ def main(argv: list[str] | None = None) -> None:
 
     commands.add_parser("worker", help="run one worker (settings from TASKLANE_*)")
 
+    receive = commands.add_parser("receive", help="a local endpoint that prints what it gets")
+    receive.add_argument("--port", type=int, default=9000)
+    receive.add_argument("--status", type=int, default=200, help="HTTP status to answer")
+    receive.add_argument("--config", type=Path, default=Path(".tasklane/config.toml"),
+                         help="config whose [signing] secrets verify notifications")
+
     args = parser.parse_args(argv)
     if args.command == "dev":
         from tasklane.devstack import DevStack
@@ -34,6 +40,12 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(DevStack(args).run())
     if args.command == "api":
         _run_api(args)
+    if args.command == "receive":
+        from tasklane.config import TasklaneConfig
+        from tasklane.receive import serve
+
+        config = TasklaneConfig.load(args.config if args.config.exists() else None)
+        serve(args.port, config.signing.secrets, args.status)
     if args.command == "worker":
         from worker.main import main as worker_main
 

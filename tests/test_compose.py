@@ -99,17 +99,17 @@ def parse_tasklane(args: list[str]) -> argparse.Namespace:
     original = argparse.ArgumentParser.parse_args
 
     def capture(self: argparse.ArgumentParser, *a: Any, **kw: Any) -> argparse.Namespace:
+        # Stop right after parsing: `api` would serve and `worker` would connect to Temporal.
         raise Parsed(original(self, *a, **kw))
 
-    argparse.ArgumentParser.parse_args = capture  # type: ignore[method-assign]
-    try:
-        cli.main(args)
-    except Parsed as parsed:
-        return parsed.args[0]
-    except SystemExit as exit_:
-        pytest.fail(f"`tasklane {shlex.join(args)}` is rejected by tasklane.cli (exit {exit_})")
-    finally:
-        argparse.ArgumentParser.parse_args = original  # type: ignore[method-assign]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(argparse.ArgumentParser, "parse_args", capture)
+        try:
+            cli.main(args)
+        except Parsed as parsed:
+            return parsed.args[0]
+        except SystemExit as exit_:
+            pytest.fail(f"`tasklane {shlex.join(args)}` is rejected by tasklane.cli (exit {exit_})")
     pytest.fail(f"`tasklane {shlex.join(args)}` did not reach argument parsing")
 
 

@@ -172,10 +172,12 @@ class TaskWorkflow:
         return TaskOutcome(status, self._state.attempts, self._state.error)
 
     def _transition(self, status: Status, *, persist: bool = True, **changes: Any) -> None:
+        current = self._state
         self._state = dataclasses.replace(
-            self._state,
+            current,
             status=status,
-            previous_status=self._state.status,
+            # A task submitted due is already `queued`: announcing it is not a change.
+            previous_status=current.status if current.status != status else current.previous_status,
             updated_at=workflow.now(),
             **changes,
         )

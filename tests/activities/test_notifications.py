@@ -96,5 +96,7 @@ async def test_events_filter_limits_what_is_sent(acme, receiver, path) -> None:
     task = (await acme.post("/v1/tasks", json=body)).json()
     await wait_status(acme, task["id"], "completed")
     requests = await delivered(receiver, all_hooks, 3)
-    assert [r.json()["event"] for r in requests] == ["task.queued", "task.processing", "task.completed"]
+    seen = [r.json() for r in requests]
+    assert [e["event"] for e in seen] == ["task.queued", "task.processing", "task.completed"]
+    assert [e["previous_status"] for e in seen] == [None, "queued", "processing"]
     assert receiver.at(failed_only) == []
