@@ -92,7 +92,7 @@ class TaskStore:
             return None
         return view
 
-    async def list(
+    async def list_tasks(
         self,
         organisation: str,
         *,
@@ -159,10 +159,15 @@ def _settle(state: TaskState, execution: WorkflowExecutionStatus | None) -> Task
         return state
     if execution == WorkflowExecutionStatus.COMPLETED:
         return state
-    status = Status.CANCELLED if execution in (
-        WorkflowExecutionStatus.TERMINATED,
-        WorkflowExecutionStatus.CANCELED,
-    ) else Status.FAILED
+    status = (
+        Status.CANCELLED
+        if execution
+        in (
+            WorkflowExecutionStatus.TERMINATED,
+            WorkflowExecutionStatus.CANCELED,
+        )
+        else Status.FAILED
+    )
     reason = execution.name.lower()
     return TaskState(
         status=status,

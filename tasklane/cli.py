@@ -30,8 +30,12 @@ def main(argv: list[str] | None = None) -> None:
     receive = commands.add_parser("receive", help="a local endpoint that prints what it gets")
     receive.add_argument("--port", type=int, default=9000)
     receive.add_argument("--status", type=int, default=200, help="HTTP status to answer")
-    receive.add_argument("--config", type=Path, default=Path(".tasklane/config.toml"),
-                         help="config whose [signing] secrets verify notifications")
+    receive.add_argument(
+        "--config",
+        type=Path,
+        default=Path(".tasklane/config.toml"),
+        help="config whose [signing] secrets verify notifications",
+    )
 
     args = parser.parse_args(argv)
     if args.command == "dev":

@@ -89,12 +89,19 @@ class DevStack:
         self._spawn(
             "temporal",
             [
-                binaries.temporal_cli(), "server", "start-dev",
-                "--ip", "127.0.0.1",
-                "--port", str(a.temporal_port),
-                "--ui-port", str(a.ui_port),
-                "--db-filename", str(self.data_dir / "temporal.db"),
-                "--log-level", "warn",
+                binaries.temporal_cli(),
+                "server",
+                "start-dev",
+                "--ip",
+                "127.0.0.1",
+                "--port",
+                str(a.temporal_port),
+                "--ui-port",
+                str(a.ui_port),
+                "--db-filename",
+                str(self.data_dir / "temporal.db"),
+                "--log-level",
+                "warn",
                 "--ui-disable-news-fetch",
                 *search_attributes.dev_server_flags(),
             ],
@@ -103,11 +110,16 @@ class DevStack:
             "redis",
             [
                 binaries.redis_server(),
-                "--port", str(a.redis_port),
-                "--bind", "127.0.0.1",
-                "--dir", str(self.data_dir / "redis"),
-                "--appendonly", "yes",
-                "--save", "",
+                "--port",
+                str(a.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.data_dir / "redis"),
+                "--appendonly",
+                "yes",
+                "--save",
+                "",
             ],
         )
         _wait_for_port(a.temporal_port, "Temporal", 60)
@@ -149,8 +161,11 @@ class DevStack:
         while not self.stopping:
             for name, child in self.children:
                 if child.poll() is not None:
-                    print(f"tasklane dev: {name} exited with {child.returncode}; "
-                          f"see {self.data_dir / 'logs' / (name + '.log')}", file=sys.stderr)
+                    print(
+                        f"tasklane dev: {name} exited with {child.returncode}; "
+                        f"see {self.data_dir / 'logs' / (name + '.log')}",
+                        file=sys.stderr,
+                    )
                     return 1
             time.sleep(0.5)
         return 0

@@ -8,6 +8,8 @@ packed into one KeywordList as `name:value` strings instead of taking a column e
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio.common import SearchAttributeKey
 
 TASK_STATUS = SearchAttributeKey.for_keyword("TaskStatus")
@@ -20,7 +22,7 @@ TASK_STARTED_AT = SearchAttributeKey.for_datetime("TaskStartedAt")
 TASK_COMPLETED_AT = SearchAttributeKey.for_datetime("TaskCompletedAt")
 TASK_ATTEMPTS = SearchAttributeKey.for_int("TaskAttempts")
 
-ALL = [
+ALL: list[SearchAttributeKey[Any]] = [
     TASK_STATUS,
     TASK_ORG,
     TASK_TYPE,
@@ -46,7 +48,7 @@ def dev_server_flags() -> list[str]:
     return flags
 
 
-def _cli_type(key: SearchAttributeKey) -> str:
+def _cli_type(key: SearchAttributeKey[Any]) -> str:
     names = {
         "KEYWORD": "Keyword",
         "KEYWORD_LIST": "KeywordList",

@@ -16,7 +16,9 @@ def iso(moment: datetime | None) -> str | None:
     """UTC, millisecond precision, `Z` suffix: `2024-02-01T13:00:00.000Z`."""
     if moment is None:
         return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )
 
 
 def parse_duration(text: str) -> timedelta:

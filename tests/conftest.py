@@ -108,7 +108,9 @@ def config_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("config")
 
 
-def make_settings(temporal: WorkflowEnvironment, redis_url: str, config: Path, queue: str) -> Settings:
+def make_settings(
+    temporal: WorkflowEnvironment, redis_url: str, config: Path, queue: str
+) -> Settings:
     return Settings(
         temporal_address=temporal.client.service_client.config.target_host,
         config=config,
@@ -149,9 +151,7 @@ class Servers:
     async def api(self, settings: Settings) -> Api:
         port = free_port()
         server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(settings), host="127.0.0.1", port=port, log_level="warning"
-            )
+            uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
         )
         task = asyncio.create_task(server.serve())
         while not server.started:

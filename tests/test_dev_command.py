@@ -25,10 +25,26 @@ class DevProcess:
     def start(self) -> str:
         p = self.ports
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tasklane", "dev", "--port", str(p["port"]),
-             "--temporal-port", str(p["temporal"]), "--ui-port", str(p["ui"]),
-             "--redis-port", str(p["redis"]), "--data-dir", str(self.data_dir)],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                sys.executable,
+                "-m",
+                "tasklane",
+                "dev",
+                "--port",
+                str(p["port"]),
+                "--temporal-port",
+                str(p["temporal"]),
+                "--ui-port",
+                str(p["ui"]),
+                "--redis-port",
+                str(p["redis"]),
+                "--data-dir",
+                str(self.data_dir),
+            ],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         banner = []
@@ -63,15 +79,21 @@ def ports_closed(ports: list[int]) -> bool:
     return True
 
 
-async def test_dev_prints_urls_and_token_and_runs_a_task(tmp_path: Path, receiver: Receiver) -> None:
+async def test_dev_prints_urls_and_token_and_runs_a_task(
+    tmp_path: Path, receiver: Receiver
+) -> None:
     dev = DevProcess(tmp_path / "data")
     try:
         banner = dev.start()
         assert dev.url in banner and f"127.0.0.1:{dev.ports['ui']}" in banner
         token = (tmp_path / "data" / "dev-token").read_text().strip()
         assert token in banner
-        async with httpx.AsyncClient(base_url=dev.url, headers={"Authorization": f"Bearer {token}"}) as c:
-            task = (await c.post("/v1/tasks", json={"target": receiver.script("/dev/a", 200)})).json()
+        async with httpx.AsyncClient(
+            base_url=dev.url, headers={"Authorization": f"Bearer {token}"}
+        ) as c:
+            task = (
+                await c.post("/v1/tasks", json={"target": receiver.script("/dev/a", 200)})
+            ).json()
 
             async def completed() -> bool:
                 return (await c.get(f"/v1/tasks/{task['id']}")).json()["status"] == "completed"

@@ -10,6 +10,7 @@ from tasklane.model import RetryPolicy
 def delay_before_retry(policy: RetryPolicy, retry_number: int, rng: Random) -> float:
     """Seconds to wait before retry `retry_number` (1 = the second attempt)."""
     n = retry_number
+    delay: float
     if policy.backoff == "taskhook":
         # The Taskhook schedule: n**4 + 15 + rand(0..9) * (n + 1) seconds.
         delay = n**4 + 15 + rng.randint(0, 9) * (n + 1)

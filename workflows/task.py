@@ -14,8 +14,9 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError, TimeoutType
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError, TimeoutType
+from temporalio.exceptions import TimeoutError as ActivityTimeoutError
 
 with workflow.unsafe.imports_passed_through():
     from activities.http_target import AttemptFailure, AttemptInput
@@ -70,7 +71,8 @@ class TaskWorkflow:
             return await self._finish(Status.CANCELLED)
         if spec.expires_at and workflow.now() >= spec.expires_at:
             return await self._finish(
-                Status.EXPIRED, TaskError("expired", "expires_after passed before the first attempt")
+                Status.EXPIRED,
+                TaskError("expired", "expires_after passed before the first attempt"),
             )
         # Due now. `queued` is announced, not stored: the attempt below overwrites it at once.
         self._transition(Status.QUEUED, persist=False)
@@ -156,7 +158,7 @@ class TaskWorkflow:
             await workflow.wait_condition(
                 lambda: self._cancel_requested, timeout=seconds, timeout_summary=summary
             )
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     async def _finish(
@@ -189,7 +191,7 @@ class TaskWorkflow:
 
     def _persist(self) -> None:
         state = self._state
-        updates = [sa.TASK_STATUS.value_set(state.status.value)]
+        updates: list[SearchAttributeUpdate[Any]] = [sa.TASK_STATUS.value_set(state.status.value)]
         updates.append(sa.TASK_ATTEMPTS.value_set(state.attempts))
         if state.started_at:
             updates.append(sa.TASK_STARTED_AT.value_set(state.started_at))
@@ -201,8 +203,10 @@ class TaskWorkflow:
 
     def _details(self) -> str:
         state = self._state
-        lines = [f"**status** {state.status.value} · attempt {state.attempts} of "
-                 f"{self._spec.retry.max_attempts}"]
+        lines = [
+            f"**status** {state.status.value} · attempt {state.attempts} of "
+            f"{self._spec.retry.max_attempts}"
+        ]
         if state.next_attempt_at:
             lines.append(f"**next attempt** {iso(state.next_attempt_at)}")
         if state.error:
@@ -252,7 +256,7 @@ class TaskWorkflow:
 
 def _never_started(error: ActivityError) -> bool:
     cause = error.cause
-    return isinstance(cause, TimeoutError) and cause.type == TimeoutType.SCHEDULE_TO_START
+    return isinstance(cause, ActivityTimeoutError) and cause.type == TimeoutType.SCHEDULE_TO_START
 
 
 def _read_failure(error: ActivityError) -> AttemptFailure:
@@ -261,7 +265,9 @@ def _read_failure(error: ActivityError) -> AttemptFailure:
         details = cause.details[0]
         if isinstance(details, dict):
             return AttemptFailure(**details)
-    if isinstance(cause, TimeoutError):
-        return AttemptFailure("ERR_WORKER_LOST", f"attempt lost: {cause.type.name.lower()} timeout")
+    if isinstance(cause, ActivityTimeoutError):
+        return AttemptFailure(
+            "ERR_WORKER_LOST",
+            f"attempt lost: {cause.type.name.lower() if cause.type else 'activity'} timeout",
+        )
     return AttemptFailure("ERR_ATTEMPT", str(cause or error))
-

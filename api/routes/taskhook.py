@@ -51,13 +51,17 @@ async def list_tasks(
     key: TaskhookKey,
     store: StoreDep,
     status: Annotated[Status | None, Query(description="Filter by status")] = None,
-    tags: Annotated[str | None, Query(description="Comma-separated; tasks with all of them")] = None,
+    tags: Annotated[
+        str | None, Query(description="Comma-separated; tasks with all of them")
+    ] = None,
     limit: Annotated[int, Query(ge=0, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> dict[str, Any]:
     """List your tasks, newest first: `{"total": N, "tasks": [...]}`."""
     tag_list = [t.strip() for t in tags.split(",") if t.strip()] if tags else None
-    page = await store.list(key.organisation, status=status, tags=tag_list, limit=limit, offset=offset)
+    page = await store.list_tasks(
+        key.organisation, status=status, tags=tag_list, limit=limit, offset=offset
+    )
     return {"total": page.total, "tasks": [render_task(view) for view in page.tasks]}
 
 

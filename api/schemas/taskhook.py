@@ -141,7 +141,9 @@ def _when(field: str, text: str, now: datetime) -> datetime:
 
 def _url(field: str, url: str, limits: Limits, allow_private: bool) -> str:
     if len(url) > limits.max_url_length:
-        raise Unprocessable(f"{field} is longer than {limits.max_url_length} characters", field=field)
+        raise Unprocessable(
+            f"{field} is longer than {limits.max_url_length} characters", field=field
+        )
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidRequest(f"{field} must be an absolute http or https URL", field=field)
@@ -273,4 +275,3 @@ def _check_payload(payload: Any, limits: Limits) -> None:
         raise TooLarge(
             f"payload is {size} bytes; the limit is {limits.max_payload_bytes}", field="payload"
         )
-

@@ -10,17 +10,25 @@ from typing import Any
 
 from tests.api.test_taskhook_lifecycle import wait_status
 from tests.conftest import OLD_SIGNING_SECRET, SIGNING_SECRET, eventually
-from tests.receiver import Receiver, Received
+from tests.receiver import Received, Receiver
 
 
 def taskhook_hex(secret: str, body: bytes) -> str:
     """What a receiver computes, written from the README's recipe, not from our code."""
-    key = base64.b64decode(secret[len("whsec_"):]) if secret.startswith("whsec_") else secret.encode()
+    key = (
+        base64.b64decode(secret[len("whsec_") :])
+        if secret.startswith("whsec_")
+        else secret.encode()
+    )
     return hmac.new(key, body, hashlib.sha256).hexdigest()
 
 
 def standard_webhooks_b64(secret: str, request: Received) -> str:
-    key = base64.b64decode(secret[len("whsec_"):]) if secret.startswith("whsec_") else secret.encode()
+    key = (
+        base64.b64decode(secret[len("whsec_") :])
+        if secret.startswith("whsec_")
+        else secret.encode()
+    )
     signed = f"{request.headers['webhook-id']}.{request.headers['webhook-timestamp']}.".encode()
     return base64.b64encode(hmac.new(key, signed + request.body, hashlib.sha256).digest()).decode()
 
@@ -66,7 +74,11 @@ async def test_payload_follows_the_seed_format(acme, receiver, path) -> None:
     assert event["event"] == "task.completed"
     assert event["status"] == "completed" and event["previous_status"] == "processing"
     assert event["attempt"] == 1
-    assert event["target"] == {"url": target["url"], "method": "POST", "headers": {"X-Custom": "value"}}
+    assert event["target"] == {
+        "url": target["url"],
+        "method": "POST",
+        "headers": {"X-Custom": "value"},
+    }
     assert event["payload"] == {"key1": "value1"}
     assert event["timestamp"].endswith("Z")
     assert "error" not in event

@@ -20,11 +20,17 @@ def error_of(response: httpx.Response) -> dict[str, Any]:
     return body["error"]  # type: ignore[no-any-return]
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic x"}])
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic x"}]
+)
 async def test_missing_or_bad_token_is_401(stack, headers) -> None:
     async with httpx.AsyncClient(base_url=stack.url, headers=headers) as anonymous:
-        for method, url in [("GET", "/v1/tasks"), ("GET", f"/v1/tasks/{UNKNOWN_ID}"),
-                            ("POST", "/v1/tasks"), ("DELETE", f"/v1/tasks/{UNKNOWN_ID}")]:
+        for method, url in [
+            ("GET", "/v1/tasks"),
+            ("GET", f"/v1/tasks/{UNKNOWN_ID}"),
+            ("POST", "/v1/tasks"),
+            ("DELETE", f"/v1/tasks/{UNKNOWN_ID}"),
+        ]:
             answer = await anonymous.request(method, url, json={"target": TARGET})
             assert answer.status_code == 401, (method, url)
             assert error_of(answer)["code"] == "unauthorized"
@@ -53,7 +59,9 @@ async def test_unknown_or_malformed_id_is_404(acme, task_id) -> None:
 
 async def test_malformed_json_is_400(acme) -> None:
     answer = await acme.post(
-        "/v1/tasks", content=b'{"target": "http://x", ', headers={"Content-Type": "application/json"}
+        "/v1/tasks",
+        content=b'{"target": "http://x", ',
+        headers={"Content-Type": "application/json"},
     )
     assert answer.status_code == 400
     assert error_of(answer)["code"] == "invalid_json"
@@ -78,8 +86,10 @@ async def test_empty_body_is_400(acme) -> None:
         ({"target": TARGET, "timeout": -1}, "timeout"),
         ({"target": TARGET, "retry": {"max_attempts": 0}}, "retry.max_attempts"),
         ({"target": TARGET, "tags": ["it's"]}, "tags"),
-        ({"target": TARGET, "notifications": {"url": TARGET, "events": ["task.exploded"]}},
-         "notifications.events"),
+        (
+            {"target": TARGET, "notifications": {"url": TARGET, "events": ["task.exploded"]}},
+            "notifications.events",
+        ),
         ({"target": TARGET, "unexpected": 1}, "unexpected"),
     ],
 )
@@ -108,7 +118,9 @@ async def test_expiry_in_the_past_is_400(acme) -> None:
 
 
 async def test_two_megabyte_payload_is_413(acme) -> None:
-    answer = await acme.post("/v1/tasks", json={"target": TARGET, "payload": {"blob": "x" * 2_000_000}})
+    answer = await acme.post(
+        "/v1/tasks", json={"target": TARGET, "payload": {"blob": "x" * 2_000_000}}
+    )
     assert answer.status_code == 413
     assert error_of(answer)["code"] == "payload_too_large"
 
@@ -126,7 +138,10 @@ async def test_payload_over_its_own_limit_is_413_naming_payload(acme) -> None:
         ({"target": TARGET, "tags": ["x" * 65]}, "tags"),
         ({"target": TARGET, "notifications": [TARGET] * 11}, "notifications"),
         ({"target": "http://127.0.0.1/" + "a" * 3000}, "target.url"),
-        ({"target": {"url": TARGET, "headers": {f"h{i}": "v" for i in range(40)}}}, "target.headers"),
+        (
+            {"target": {"url": TARGET, "headers": {f"h{i}": "v" for i in range(40)}}},
+            "target.headers",
+        ),
         ({"target": TARGET, "execute_after": "P400D"}, "execute_after"),
         ({"target": TARGET, "timeout": 7200}, "timeout"),
         ({"target": TARGET, "retry": {"max_attempts": 51}}, "retry.max_attempts"),
@@ -148,8 +163,13 @@ async def test_bad_list_parameters_are_400(acme, query) -> None:
 async def test_private_targets_refused_when_not_allowed(servers: Servers) -> None:
     api = await servers.api(servers.settings("no-worker-public", allow_private=False))
     async with api.client() as client:
-        for target in ["http://127.0.0.1:8080/x", "http://localhost/x", "http://10.1.2.3/",
-                       "http://169.254.169.254/latest", "http://[::1]/"]:
+        for target in [
+            "http://127.0.0.1:8080/x",
+            "http://localhost/x",
+            "http://10.1.2.3/",
+            "http://169.254.169.254/latest",
+            "http://[::1]/",
+        ]:
             answer = await client.post("/v1/tasks", json={"target": target})
             assert answer.status_code == 422, target
             assert error_of(answer)["code"] == "private_target"

@@ -6,10 +6,17 @@ from tasklane.netguard import PrivateAddressError, check_url_literal, check_url_
 @pytest.mark.parametrize(
     "url",
     [
-        "http://127.0.0.1/x", "http://localhost:8000/", "http://api.localhost/",
-        "http://10.0.0.1/", "http://172.16.5.4/", "http://192.168.1.1/",
-        "http://169.254.169.254/latest/meta-data", "http://[::1]/", "http://[fe80::1]/",
-        "http://[::ffff:127.0.0.1]/", "http://0.0.0.0/",
+        "http://127.0.0.1/x",
+        "http://localhost:8000/",
+        "http://api.localhost/",
+        "http://10.0.0.1/",
+        "http://172.16.5.4/",
+        "http://192.168.1.1/",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/",
+        "http://[fe80::1]/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://0.0.0.0/",
     ],
 )
 def test_internal_literals_are_refused(url: str) -> None:
@@ -17,7 +24,9 @@ def test_internal_literals_are_refused(url: str) -> None:
         check_url_literal(url)
 
 
-@pytest.mark.parametrize("url", ["https://example.com/x", "http://93.184.216.34/", "http://[2606:4700::1]/"])
+@pytest.mark.parametrize(
+    "url", ["https://example.com/x", "http://93.184.216.34/", "http://[2606:4700::1]/"]
+)
 def test_public_literals_and_names_pass_without_resolving(url: str) -> None:
     check_url_literal(url)
 

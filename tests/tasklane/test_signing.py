@@ -17,7 +17,8 @@ def test_headers_sign_body_and_id_timestamp_body() -> None:
     assert headers["X-Taskhook-Signature"] == ",".join(f"v1={h}" for h in expected_hex)
     signed = b"msg_1.1700000000." + body
     expected_b64 = [
-        base64.b64encode(hmac.new(k, signed, hashlib.sha256).digest()).decode() for k in (b"s1", b"s2")
+        base64.b64encode(hmac.new(k, signed, hashlib.sha256).digest()).decode()
+        for k in (b"s1", b"s2")
     ]
     assert headers["webhook-signature"] == " ".join(f"v1,{b}" for b in expected_b64)
     assert headers["webhook-id"] == "msg_1" and headers["webhook-timestamp"] == "1700000000"

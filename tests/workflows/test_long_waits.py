@@ -118,7 +118,9 @@ async def test_execute_after_an_hour_runs_after_an_hour(
     skipping: WorkflowEnvironment, queue: str, receiver: Receiver, path: str
 ) -> None:
     started = await skipping.get_current_time()
-    handle = await submit(skipping, queue, {"target": receiver.script(path, 200), "execute_after": "PT1H"})
+    handle = await submit(
+        skipping, queue, {"target": receiver.script(path, 200), "execute_after": "PT1H"}
+    )
     outcome = await run_to_end(skipping, handle, timedelta(minutes=1))
     elapsed = await skipping.get_current_time() - started
     assert outcome.status == Status.COMPLETED

@@ -25,7 +25,9 @@ async def test_get_and_list_answer_while_no_worker_runs(servers: Servers, receiv
     assert receiver.at(path) == []
 
 
-async def test_expiry_passed_before_start_expires_the_task(servers: Servers, receiver, path) -> None:
+async def test_expiry_passed_before_start_expires_the_task(
+    servers: Servers, receiver, path
+) -> None:
     settings = servers.settings(f"late-{uuid.uuid4().hex[:8]}")
     api = await servers.api(settings)
     hooks = path + "/hooks"
@@ -43,5 +45,7 @@ async def test_expiry_passed_before_start_expires_the_task(servers: Servers, rec
     assert done["attempts"] == 0
     assert done["error"]["code"] == "expired"
     assert receiver.at(path) == []
-    events = await eventually(lambda: asyncio.sleep(0, [r.json()["event"] for r in receiver.at(hooks)]))
+    events = await eventually(
+        lambda: asyncio.sleep(0, [r.json()["event"] for r in receiver.at(hooks)])
+    )
     assert events == ["task.expired"]
