@@ -169,8 +169,11 @@ class TaskWorkflow:
         self._transition(
             status, error=error, completed_at=workflow.now(), next_attempt_at=None, **changes
         )
-        # The task's status is final now; stay open only until every notification is out.
-        await workflow.wait_condition(lambda: self._outbox.idle)
+        # The task's status is final now; stay open only until every notification is out
+        # and a cancel update in flight has answered its caller.
+        await workflow.wait_condition(
+            lambda: self._outbox.idle and workflow.all_handlers_finished()
+        )
         return TaskOutcome(status, self._state.attempts, self._state.error)
 
     def _transition(self, status: Status, *, persist: bool = True, **changes: Any) -> None:
