@@ -1,0 +1,243 @@
+"""`python -m benchmarks.run`: bring up a fresh stack, measure SPEC §7, print, tear it all down."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from temporalio.client import Client
+
+from benchmarks import phases, procstat
+from benchmarks.bare import READY_LINE
+from benchmarks.phases import PhaseError, Throughput
+from benchmarks.receiver import Receiver, ReceiverTimeout
+from benchmarks.report import render, summary, verdicts
+from benchmarks.stack import Stack, StackError
+
+LATENESS_LEAD_S = 2.0  # each task is due this long after its submit
+LATENESS_SPREAD_S = 5.0  # submits are spread over this long
+IDLE_TIMEOUT_S = 120.0
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line; defaults are the SPEC §7 run."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    parser.add_argument("--tasks", type=int, default=1000, help="tasks per throughput run")
+    parser.add_argument("--concurrency", type=int, default=50, help="submits in flight")
+    parser.add_argument("--rate", type=float, default=20.0, help="req/s of the latency runs")
+    parser.add_argument("--latency-requests", type=int, default=200)
+    parser.add_argument("--lateness-tasks", type=int, default=100)
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per phase")
+    parser.add_argument("--out", type=Path, default=None, help="also write the results as JSON")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the temp dir on success")
+    return parser.parse_args(argv)
+
+
+def progress(message: str) -> None:
+    # Progress on stderr, so stdout carries only the table.
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+async def wait_idle(client: Client, query: str, timeout_s: float) -> None:
+    """Wait until no workflow matching `query` runs, so the next phase starts on a quiet system."""
+    deadline = time.monotonic() + timeout_s
+    while (await client.count_workflows(f"{query} AND ExecutionStatus = 'Running'")).count:
+        if time.monotonic() > deadline:
+            raise PhaseError(f"workflows ({query}) still running after {timeout_s:g} s")
+        await asyncio.sleep(0.5)
+
+
+def _throughput_json(t: Throughput) -> dict[str, float]:
+    return {**dataclasses.asdict(t), "per_s": t.per_s}
+
+
+async def run_bare(
+    args: argparse.Namespace, stack: Stack, client: Client, receiver: Receiver, warmup: int
+) -> tuple[Throughput, dict[str, float]]:
+    """Figure 1 with its own worker process, stopped afterwards so it takes no CPU later."""
+    queue = f"bare-{uuid.uuid4().hex[:8]}"
+    worker = stack.spawn("bare-worker", [
+        sys.executable, "-m", "benchmarks.bare",
+        "--address", stack.temporal_address, "--task-queue", queue,
+    ])
+    try:
+        await stack.wait_log("bare-worker", READY_LINE)
+        await phases.bare_throughput(
+            client, receiver, queue, "bare-warmup", warmup, args.concurrency, args.timeout
+        )
+        # As for Tasklane: the measured run starts with no warm-up workflow still open.
+        await wait_idle(client, f"TaskQueue = '{queue}'", IDLE_TIMEOUT_S)
+        pids = _pids(stack, "temporal", "bare-worker")
+        before = procstat.cpu_snapshot(pids)
+        result = await phases.bare_throughput(
+            client, receiver, queue, "bare", args.tasks, args.concurrency, args.timeout
+        )
+        cpu = procstat.cpu_delta(before, procstat.cpu_snapshot(pids))
+        await wait_idle(client, f"TaskQueue = '{queue}'", IDLE_TIMEOUT_S)
+    finally:
+        stack.stop(worker)
+    return result, cpu
+
+
+def _api_client(stack: Stack, connections: int) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=stack.api_url,
+        headers={"Authorization": f"Bearer {stack.token}"},
+        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+        timeout=30.0,
+    )
+
+
+def _pids(stack: Stack, *names: str) -> dict[str, int]:
+    return {"bench": os.getpid(), **{name: stack.by_name(name).pid for name in names}}
+
+
+async def measure(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
+    """Every figure, in one run, on one stack."""
+    receiver = Receiver()
+    await receiver.start()
+    warmup = min(50, max(5, args.tasks // 20))
+    tasklane_workflows = "WorkflowType = 'TaskWorkflow'"
+    try:
+        progress(f"starting the stack in {stack.workdir}")
+        await stack.start()
+        assert stack.client is not None
+        client = stack.client
+        progress(f"1/5 bare Temporal: {warmup} warm-up + {args.tasks} workflows")
+        bare, cpu_bare = await run_bare(args, stack, client, receiver, warmup)
+        progress(f"    {bare.per_s:.1f} tasks/s")
+        async with contextlib.AsyncExitStack() as clients:
+            # One single-connection client per sender: a shared pool of 50 connections costs
+            # the benchmark ~4x the CPU per request (httpcore scans its pool on every request),
+            # CPU it would take from the stack it measures on 2 cores.
+            apis = [
+                await clients.enter_async_context(_api_client(stack, 1))
+                for _ in range(args.concurrency)
+            ]
+            # The paced runs get a roomy pool: a late answer must not hold up the next send.
+            api = await clients.enter_async_context(_api_client(stack, 100))
+            progress(f"2/5 Tasklane: {warmup} warm-up + {args.tasks} tasks via POST /v1/tasks")
+            await phases.tasklane_throughput(apis, receiver, "tl-warmup", warmup, args.timeout)
+            await wait_idle(client, tasklane_workflows, IDLE_TIMEOUT_S)
+            pids = _pids(stack, "temporal", "worker", "api")
+            before = procstat.cpu_snapshot(pids)
+            tasklane, ids = await phases.tasklane_throughput(
+                apis, receiver, "tasklane", args.tasks, args.timeout
+            )
+            cpu_tasklane = procstat.cpu_delta(before, procstat.cpu_snapshot(pids))
+            progress(f"    {tasklane.per_s:.1f} tasks/s; waiting for the workflows to close")
+            await wait_idle(client, tasklane_workflows, IDLE_TIMEOUT_S)
+
+            progress(f"3/5 POST latency: {args.latency_requests} at {args.rate:g} req/s")
+            post = await phases.post_latency(
+                api, receiver, "latency", args.latency_requests, args.rate, args.timeout
+            )
+            await wait_idle(client, tasklane_workflows, IDLE_TIMEOUT_S)
+            progress(f"4/5 GET latency: {args.latency_requests} at {args.rate:g} req/s")
+            get = await phases.get_latency(
+                api, ids, args.latency_requests, args.rate, args.timeout
+            )
+            progress(f"5/5 lateness: {args.lateness_tasks} tasks due +{LATENESS_LEAD_S:g} s")
+            late = await phases.lateness(
+                api, receiver, "lateness", args.lateness_tasks,
+                LATENESS_LEAD_S, LATENESS_SPREAD_S, args.timeout,
+            )
+        memory = {
+            name: {"pid": stack.by_name(name).pid,
+                   **dataclasses.asdict(procstat.memory(stack.by_name(name).pid))}
+            for name in ("worker", "api", "temporal")
+        }
+    finally:
+        await receiver.close()
+    results: dict[str, Any] = {
+        "params": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "throughput": {
+            "bare": _throughput_json(bare),
+            "tasklane": _throughput_json(tasklane),
+            "ratio": tasklane.per_s / bare.per_s,
+            "warmup_tasks": warmup,
+        },
+        "cpu_s": {"bare": cpu_bare, "tasklane": cpu_tasklane},
+        "post_latency": {**summary(post.latencies_ms), "errors": len(post.errors)},
+        "get_latency": {**summary(get.latencies_ms), "errors": len(get.errors)},
+        "lateness": summary(late.latencies_ms),
+        "memory": memory,
+        "system_tasks": "n/a (issue 4)",
+        "duplicates": dict(receiver.duplicates),
+        "errors_sample": (post.errors + get.errors)[:5],
+    }
+    results["verdicts"] = [dataclasses.asdict(v) for v in verdicts(results)]
+    return results
+
+
+def _event_loop() -> asyncio.AbstractEventLoop:
+    # uvloop when present: the driver and receiver share 2 cores with what they measure,
+    # so the cheaper loop leaves more CPU to the stack (same for both bare and Tasklane).
+    try:
+        import uvloop
+
+        return uvloop.new_event_loop()
+    except ImportError:
+        return asyncio.new_event_loop()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    # Hand SIGTERM to the SIGINT handler asyncio.Runner installs: it cancels the main task,
+    # so every finally block runs, instead of raising in whatever code happens to run.
+    signal.raise_signal(signal.SIGINT)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run; exit 0 whenever the run completed, whatever the targets say."""
+    args = parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="tasklane-bench-"))
+    stack = Stack(workdir)
+    # SIGTERM takes the same path as Ctrl-C: cancel, then stop every child below.
+    signal.signal(signal.SIGTERM, _interrupt)
+    results: dict[str, Any] | None = None
+    interrupted = False
+    try:
+        with asyncio.Runner(loop_factory=_event_loop) as runner:
+            results = runner.run(measure(args, stack))
+    except KeyboardInterrupt:
+        interrupted = True
+        progress("interrupted")
+    except (StackError, PhaseError, ReceiverTimeout) as e:
+        progress(f"benchmark failed: {e}")
+    except Exception:  # noqa: BLE001 - report anything, then still tear down
+        traceback.print_exc()
+    finally:
+        progress("stopping the stack")
+        stack.stop_all()
+    if results is None:
+        # A failure shows where it happened; an interrupt only says where the logs are.
+        for child in [] if interrupted else stack.children:
+            print(stack.tail(child, 15), file=sys.stderr)
+        print(f"child logs kept in {workdir}", file=sys.stderr)
+        return 1
+    print(render(results), flush=True)
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=2) + "\n")
+    if args.keep_logs:
+        print(f"child logs kept in {workdir}", file=sys.stderr)
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
