@@ -124,6 +124,8 @@ class Settings(BaseSettings):
     max_concurrent_activities: int = 200
     max_concurrent_workflow_tasks: int = 100
     graceful_shutdown_s: float = 30.0
+    # Run workflows in Temporal's sandbox (tests do; see worker/main.py for why workers don't).
+    workflow_sandbox: bool = False
 
     @cached_property
     def tasklane(self) -> TasklaneConfig:

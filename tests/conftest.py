@@ -117,6 +117,7 @@ def make_settings(
         task_queue=queue,
         redis_url=redis_url,
         graceful_shutdown_s=5,
+        workflow_sandbox=True,  # every test workflow runs sandboxed: determinism is checked
     )
 
 
@@ -189,6 +190,7 @@ class Servers:
             "TASKLANE_TEMPORAL_ADDRESS": settings.temporal_address,
             "TASKLANE_TASK_QUEUE": settings.task_queue,
             "TASKLANE_REDIS_URL": settings.redis_url,
+            "TASKLANE_WORKFLOW_SANDBOX": "true",
         }
         process = subprocess.Popen([sys.executable, "-m", "tasklane", "worker"], env=env, cwd=REPO)
 

@@ -7,7 +7,8 @@ import logging
 import signal
 from datetime import timedelta
 
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from tasklane.config import Settings
 from tasklane.plugin import TasklanePlugin
@@ -24,7 +25,18 @@ def build_worker(client, settings: Settings) -> Worker:  # type: ignore[no-untyp
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
+        workflow_runner=workflow_runner(settings),
     )
+
+
+def workflow_runner(settings: Settings) -> WorkflowRunner:
+    """The sandbox rebuilds a module environment for every workflow run: measured, it cost
+    more worker CPU than the whole task otherwise (benchmarks/README.md). Production workers
+    skip it; the test suite and the replay test run every workflow inside it, so a
+    non-deterministic call in workflow code still fails CI."""
+    if settings.workflow_sandbox:
+        return SandboxedWorkflowRunner()
+    return UnsandboxedWorkflowRunner()
 
 
 async def run_worker(settings: Settings) -> None:
