@@ -72,6 +72,12 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join([line(header), rule, *(line(r) for r in rows)])
 
 
+def _stack_ms(cpu: dict[str, float], results: dict[str, Any], side: str) -> float:
+    """CPU of the stack's processes (not the benchmark driver) per task, in ms."""
+    tasks = results["throughput"][side]["tasks"]
+    return 1000 * sum(v for k, v in cpu.items() if k != "bench") / tasks
+
+
 def _ms(stats: dict[str, float], *keys: str) -> str:
     return " / ".join(f"{stats[k]:.1f}" for k in keys) + " ms"
 
@@ -97,6 +103,11 @@ def render(results: dict[str, Any]) -> str:
             ["CPU: api", "-", f"{cpu_t.get('api', 0):.1f} s", ""],
             ["CPU: benchmark (driver+receiver)", f"{cpu_b.get('bench', 0):.1f} s",
              f"{cpu_t.get('bench', 0):.1f} s", ""],
+            # Throughput on a shared 2-core box swings with the neighbours; CPU per task
+            # (server + worker + api, without the driver) is the steadier comparison.
+            ["CPU per task, stack (ms)", f"{_stack_ms(cpu_b, results, 'bare'):.1f}",
+             f"{_stack_ms(cpu_t, results, 'tasklane'):.1f}",
+             f"{_stack_ms(cpu_b, results, 'bare') / _stack_ms(cpu_t, results, 'tasklane'):.2f}x"],
         ]),
         "",
     ]
