@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 import redis.asyncio as aioredis
 from fastapi import FastAPI
 
+from api import openapi
 from api.errors import install_handlers
 from api.routes import taskhook
 from api.task_store import TaskStore
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_handlers(app)
+    openapi.install(app)
     app.include_router(taskhook.router)
 
     @app.get("/healthz", include_in_schema=False)

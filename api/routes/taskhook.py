@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from api.deps import SettingsDep, StoreDep, TaskhookKey
 from api.errors import InvalidRequest, NotFound, TooLarge, from_validation_error
+from api.openapi import json_body
 from api.render.taskhook import render_task
 from api.schemas.taskhook import SubmitTask, build_task, check_task_id
 from api.task_store import TaskView
@@ -22,12 +23,7 @@ router = APIRouter(prefix="/v1", tags=["Taskhook: tasks"])
 @router.post(
     "/tasks",
     status_code=201,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": SubmitTask.model_json_schema()}},
-        }
-    },
+    openapi_extra=json_body(SubmitTask),
 )
 async def submit_task(
     request: Request, key: TaskhookKey, settings: SettingsDep, store: StoreDep
