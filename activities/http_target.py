@@ -13,6 +13,7 @@ import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.http_pool import HttpPool
 from tasklane.model import HttpTarget
 from tasklane.netguard import PrivateAddressError, check_url_resolved
 
@@ -53,22 +54,12 @@ class TargetCaller:
 
     def __init__(self, *, allow_private: bool, http: httpx.AsyncClient | None = None) -> None:
         self._allow_private = allow_private
-        self._http = http
-
-    @property
-    def http(self) -> httpx.AsyncClient:
-        # Made on first use, inside the worker's event loop; closed when the worker stops.
-        if self._http is None:
-            self._http = httpx.AsyncClient(
-                limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200),
-                follow_redirects=False,
-            )
-        return self._http
+        self._pool = HttpPool(
+            http, limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200)
+        )
 
     async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        await self._pool.aclose()
 
     @activity.defn(name="call_target")
     async def call_target(self, attempt: AttemptInput) -> AttemptResult:
@@ -89,7 +80,7 @@ class TargetCaller:
             "X-Tasklane-Attempt": str(attempt.attempt),
         }
         started = time.perf_counter()
-        request = self.http.build_request(
+        request = self._pool.client.build_request(
             target.method,
             target.url,
             json=attempt.payload,
@@ -97,7 +88,7 @@ class TargetCaller:
             timeout=attempt.timeout_s,
         )
         try:
-            response = await _send_heartbeating(self.http, request)
+            response = await _send_heartbeating(self._pool.client, request)
         except httpx.TimeoutException:
             raise _failure(
                 AttemptFailure("ERR_TIMEOUT", f"no answer within {attempt.timeout_s:g} s")

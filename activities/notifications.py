@@ -11,6 +11,7 @@ import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.http_pool import HttpPool
 from tasklane.model import NotificationEndpoint
 from tasklane.netguard import PrivateAddressError, check_url_resolved
 from tasklane.signing import signed_headers
@@ -37,18 +38,10 @@ class NotificationSender:
     ) -> None:
         self._secrets = secrets
         self._allow_private = allow_private
-        self._http = http
-
-    @property
-    def http(self) -> httpx.AsyncClient:
-        if self._http is None:
-            self._http = httpx.AsyncClient(follow_redirects=False)
-        return self._http
+        self._pool = HttpPool(http)
 
     async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        await self._pool.aclose()
 
     @activity.defn(name="deliver_notification")
     async def deliver_notification(self, notification: NotificationInput) -> None:
@@ -69,7 +62,7 @@ class NotificationSender:
             **signed_headers(self._secrets, notification.message_id, int(time.time()), body),
         }
         try:
-            response = await self.http.request(
+            response = await self._pool.client.request(
                 endpoint.method,
                 endpoint.url,
                 content=body,

@@ -14,12 +14,14 @@ from tests.receiver import Receiver, Reply
 FAST_RETRY = {"max_attempts": 3, "backoff": "fixed", "initial_delay": 0.2}
 
 
-async def wait_status(client: httpx.AsyncClient, task_id: str, *statuses: str) -> dict[str, Any]:
+async def wait_status(
+    client: httpx.AsyncClient, task_id: str, *statuses: str, timeout_s: float = 20.0
+) -> dict[str, Any]:
     async def check() -> dict[str, Any] | None:
         task = (await client.get(f"/v1/tasks/{task_id}")).json()
         return task if task["status"] in statuses else None
 
-    return await eventually(check)  # type: ignore[no-any-return]
+    return await eventually(check, timeout_s)  # type: ignore[no-any-return]
 
 
 def events(receiver: Receiver, path: str) -> list[dict[str, Any]]:
