@@ -21,6 +21,8 @@ HEARTBEAT_EVERY_S = 2.0
 # 4xx answers that mean "try again later" rather than "this request is wrong".
 RETRYABLE_4XX = frozenset({408, 409, 425, 429})
 USER_AGENT = "Tasklane/0.1"
+# A target may ask for any wait; past a day it is not asking for a retry.
+MAX_RETRY_AFTER_S = 86400.0
 
 
 @dataclass
@@ -72,6 +74,10 @@ class TargetCaller:
                 raise _failure(
                     AttemptFailure("ERR_PRIVATE_ADDRESS", str(e), retryable=False)
                 ) from None
+            except (OSError, TimeoutError) as e:
+                raise _failure(
+                    AttemptFailure("ERR_DNS", f"could not resolve host: {e or 'timed out'}")
+                ) from None
         headers = {
             "User-Agent": USER_AGENT,
             "Content-Type": "application/json",
@@ -88,8 +94,8 @@ class TargetCaller:
             timeout=attempt.timeout_s,
         )
         try:
-            response = await _send_heartbeating(self._pool.client, request)
-        except httpx.TimeoutException:
+            response = await _send_heartbeating(self._pool.client, request, attempt.timeout_s)
+        except (httpx.TimeoutException, TimeoutError):
             raise _failure(
                 AttemptFailure("ERR_TIMEOUT", f"no answer within {attempt.timeout_s:g} s")
             ) from None
@@ -112,17 +118,22 @@ class TargetCaller:
         )
 
 
-async def _send_heartbeating(http: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
-    """Send, heartbeating while waiting so a dead worker is noticed within the heartbeat timeout."""
-    sending = asyncio.ensure_future(http.send(request))
+async def _send_heartbeating(
+    http: httpx.AsyncClient, request: httpx.Request, timeout_s: float
+) -> httpx.Response:
+    """Send within `timeout_s` in all (httpx's own timeouts are per read), heartbeating while
+    waiting so a dead worker is noticed within the heartbeat timeout. The body is never
+    read: only the status and headers decide the outcome."""
+    sending = asyncio.ensure_future(http.send(request, stream=True))
     try:
-        while True:
-            done, _ = await asyncio.wait({sending}, timeout=HEARTBEAT_EVERY_S)
-            if done:
-                response = sending.result()
-                await response.aclose()
-                return response
-            activity.heartbeat()
+        async with asyncio.timeout(timeout_s):
+            while True:
+                done, _ = await asyncio.wait({sending}, timeout=HEARTBEAT_EVERY_S)
+                if done:
+                    response = sending.result()
+                    await response.aclose()
+                    return response
+                activity.heartbeat()
     finally:
         sending.cancel()
 
@@ -155,11 +166,11 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
     value = value.strip()
     if value.isdigit():
-        return float(value)
+        return min(float(value), MAX_RETRY_AFTER_S)
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return min(max(0.0, (when - datetime.now(UTC)).total_seconds()), MAX_RETRY_AFTER_S)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass
@@ -54,6 +55,8 @@ class NotificationSender:
                 raise ApplicationError(
                     str(e), type="ERR_PRIVATE_ADDRESS", non_retryable=True
                 ) from None
+            except (OSError, TimeoutError) as e:
+                raise ApplicationError(f"could not resolve host: {e}", type="ERR_DNS") from None
         body = json.dumps(notification.body, separators=(",", ":")).encode()
         headers = {
             "User-Agent": USER_AGENT,
@@ -61,14 +64,17 @@ class NotificationSender:
             **endpoint.headers,
             **signed_headers(self._secrets, notification.message_id, int(time.time()), body),
         }
+        request = self._pool.client.build_request(
+            endpoint.method, endpoint.url, content=body, headers=headers
+        )
         try:
-            response = await self._pool.client.request(
-                endpoint.method,
-                endpoint.url,
-                content=body,
-                headers=headers,
-                timeout=notification.timeout_s,
-            )
+            async with asyncio.timeout(notification.timeout_s):
+                response = await self._pool.client.send(request, stream=True)
+                await response.aclose()  # the answer's body is never needed
+        except TimeoutError:
+            raise ApplicationError(
+                f"no answer within {notification.timeout_s:g} s", type="ERR_DELIVERY"
+            ) from None
         except httpx.HTTPError as e:
             raise ApplicationError(f"{type(e).__name__}: {e}", type="ERR_DELIVERY") from None
         if not 200 <= response.status_code < 300:

@@ -1,11 +1,10 @@
-"""The FastAPI application: one Temporal client and one Redis pool per process."""
+"""The FastAPI application: one Temporal client per process."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import redis.asyncio as aioredis
 from fastapi import FastAPI
 
 from api import openapi
@@ -22,12 +21,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = await connect(settings)
-        app.state.redis = aioredis.from_url(settings.redis_url)
-        app.state.store = TaskStore(client, settings.task_queue)
-        try:
-            yield
-        finally:
-            await app.state.redis.aclose()
+        app.state.store = TaskStore(client, settings.task_queue, settings.cancel_wait_s)
+        yield
 
     app = FastAPI(
         title="Tasklane",

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.service import RPCError, RPCStatusCode
 
 log = logging.getLogger("tasklane.api")
 
@@ -47,10 +48,6 @@ class InvalidRequest(ApiError):
 
 class Unauthorized(ApiError):
     status, code = 401, "unauthorized"
-
-
-class Forbidden(ApiError):
-    status, code = 403, "forbidden"
 
 
 class NotFound(ApiError):
@@ -110,7 +107,15 @@ def install_handlers(app: FastAPI) -> None:
         body = ApiError("internal error; the request may be retried", code="internal_error")
         return JSONResponse(taskhook_body(body), status_code=500)
 
+    async def temporal_error(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RPCError)
+        if error.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            wrapped = Unavailable("Temporal is not reachable right now; retry shortly")
+            return await api_error(request, wrapped)
+        return await unexpected(request, error)
+
     app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(RPCError, temporal_error)
     app.add_exception_handler(Exception, unexpected)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)

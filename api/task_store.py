@@ -7,11 +7,13 @@ attributes through `describe` and visibility, which answer even while no worker 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime
 
 from temporalio.client import (
     Client,
+    RPCTimeoutOrCancelledError,
     WorkflowExecution,
     WorkflowExecutionStatus,
     WorkflowUpdateFailedError,
@@ -36,8 +38,6 @@ from tasklane.model import (
 )
 from tasklane.times import iso
 
-CANCEL_TIMEOUT = timedelta(seconds=15)
-
 
 @dataclass
 class TaskView:
@@ -52,9 +52,10 @@ class TaskPage:
 
 
 class TaskStore:
-    def __init__(self, client: Client, task_queue: str) -> None:
+    def __init__(self, client: Client, task_queue: str, cancel_wait_s: float = 10.0) -> None:
         self.client = client
         self.task_queue = task_queue
+        self.cancel_wait_s = cancel_wait_s
 
     async def submit(self, spec: TaskSpec, state: TaskState) -> tuple[TaskView, bool]:
         """Start the task's workflow; (existing task, False) when its id is already taken."""
@@ -130,17 +131,22 @@ class TaskStore:
             raise Conflict(f"the task is already {view.state.status.value}", code="not_cancellable")
         handle = self.client.get_workflow_handle(view.spec.task_id)
         try:
-            return await handle.execute_update(
-                "cancel", CancelRequest(), result_type=CancelResult, rpc_timeout=CANCEL_TIMEOUT
-            )
+            # The SDK polls the update until a worker accepts it: with no worker running that
+            # is forever, so the whole exchange gets one deadline.
+            async with asyncio.timeout(self.cancel_wait_s):
+                return await handle.execute_update(
+                    "cancel", CancelRequest(), result_type=CancelResult
+                )
         except WorkflowUpdateFailedError as e:
             reason = e.cause.message if isinstance(e.cause, ApplicationError) else str(e.cause)
             raise Conflict(reason, code="not_cancellable") from None
+        except (TimeoutError, RPCTimeoutOrCancelledError):
+            raise Unavailable(
+                "no worker answered the cancellation in time; the task is unchanged, retry"
+            ) from None
         except RPCError as e:
             if e.status == RPCStatusCode.NOT_FOUND:
                 raise Conflict("the task has already finished", code="not_cancellable") from None
-            if e.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
-                raise Unavailable("no worker answered the cancellation in time; retry") from None
             raise
 
 
@@ -150,35 +156,39 @@ async def _view(execution: WorkflowExecution) -> TaskView | None:
         state = await execution.memo_value(MEMO_STATE, type_hint=TaskState)
     except KeyError:
         return None
-    return TaskView(spec, _settle(state, execution.status))
+    return TaskView(spec, _settle(spec, state, execution))
 
 
-def _settle(state: TaskState, execution: WorkflowExecutionStatus | None) -> TaskState:
-    """An operator may terminate a workflow behind the task's back: say so instead of lying."""
-    if state.status.finished or execution in (None, WorkflowExecutionStatus.RUNNING):
+def _settle(spec: TaskSpec, state: TaskState, execution: WorkflowExecution) -> TaskState:
+    """The stored state, read as of now.
+
+    A scheduled task whose time has come is `queued` (the workflow does not spend a write on
+    that). A workflow stopped behind the task's back (terminated or timed out by an operator,
+    or failed) is reported as what it is instead of its last live status.
+    """
+    running = execution.status in (None, WorkflowExecutionStatus.RUNNING)
+    if running and state.status == Status.SCHEDULED and spec.execute_after <= _now():
+        return dataclasses.replace(state, status=Status.QUEUED, previous_status=Status.SCHEDULED)
+    if running or state.status.finished or execution.status == WorkflowExecutionStatus.COMPLETED:
         return state
-    if execution == WorkflowExecutionStatus.COMPLETED:
-        return state
-    status = (
-        Status.CANCELLED
-        if execution
-        in (
-            WorkflowExecutionStatus.TERMINATED,
-            WorkflowExecutionStatus.CANCELED,
-        )
-        else Status.FAILED
+    assert execution.status is not None
+    stopped = execution.status.name.lower()
+    by_operator = execution.status in (
+        WorkflowExecutionStatus.TERMINATED,
+        WorkflowExecutionStatus.CANCELED,
     )
-    reason = execution.name.lower()
-    return TaskState(
-        status=status,
-        updated_at=state.updated_at,
+    return dataclasses.replace(
+        state,
+        status=Status.CANCELLED if by_operator else Status.FAILED,
         previous_status=state.status,
-        attempts=state.attempts,
-        last_attempt_at=state.last_attempt_at,
-        started_at=state.started_at,
-        completed_at=state.updated_at,
-        error=TaskError(reason, f"the task's workflow was {reason} by an operator"),
+        completed_at=execution.close_time or state.updated_at,
+        next_attempt_at=None,
+        error=TaskError(stopped, f"the task's workflow was {stopped}"),
     )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _quote(value: str) -> str:

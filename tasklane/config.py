@@ -75,6 +75,9 @@ class Limits(BaseModel):
     max_delay_s: float = 365 * 86400.0
     max_timeout_s: float = 3600.0
     max_attempts: int = 50
+    # The payload travels in every attempt and every notification: its size times their
+    # number must stay well inside Temporal's 50 MB history limit.
+    max_task_history_bytes: int = 16 * 1024 * 1024
 
 
 class TasklaneConfig(BaseModel):
@@ -120,6 +123,8 @@ class Settings(BaseSettings):
     redis_url: str = "redis://localhost:6379/0"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # How long DELETE waits for a worker to take the cancellation before answering 503.
+    cancel_wait_s: float = 10.0
     # Worker knobs.
     max_concurrent_activities: int = 200
     max_concurrent_workflow_tasks: int = 100

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import socket
 from urllib.parse import urlsplit
 
+RESOLVE_TIMEOUT_S = 10.0
 LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
 
@@ -21,14 +23,23 @@ class PrivateAddressError(ValueError):
 def _is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
-    return (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-    )
+    # Not global covers private, loopback, link-local, shared (100.64/10, where some clouds
+    # keep metadata services), reserved and unspecified ranges.
+    return not address.is_global or address.is_multicast
+
+
+def _literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host string denotes by itself, short IPv4 forms (`127.1`) included."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    if host and all(c in "0123456789abcdefx." for c in host):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
 
 
 def check_url_literal(url: str) -> None:
@@ -36,12 +47,9 @@ def check_url_literal(url: str) -> None:
     host = (urlsplit(url).hostname or "").lower().rstrip(".")
     if host in LOCAL_NAMES or host.endswith(".localhost"):
         raise PrivateAddressError(f"{host} is a local name")
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return
-    if _is_internal(address):
-        raise PrivateAddressError(f"{host} is a private or loopback address")
+    address = _literal(host)
+    if address is not None and _is_internal(address):
+        raise PrivateAddressError(f"{host} is not a globally routable address")
 
 
 async def check_url_resolved(url: str) -> None:
@@ -50,7 +58,8 @@ async def check_url_resolved(url: str) -> None:
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port)
+    async with asyncio.timeout(RESOLVE_TIMEOUT_S):
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port)
     for *_, sockaddr in infos:
         address = ipaddress.ip_address(sockaddr[0])
         if _is_internal(address):

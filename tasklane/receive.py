@@ -37,7 +37,7 @@ def serve(port: int, secrets: list[str], status: int) -> None:
             sent = {v.removeprefix("v1=") for v in header.split(",")}
             mine = {hmac.new(key_bytes(s), body, hashlib.sha256).hexdigest() for s in secrets}
             if not secrets:
-                return "signed (pass --secret to verify)"
+                return "signed (pass --config with the signing secrets to verify)"
             return "signature OK" if sent & mine else "signature MISMATCH"
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer

@@ -32,7 +32,10 @@ def parse_duration(text: str) -> timedelta:
             "is not an ISO 8601 duration in weeks, days, hours, minutes or seconds (e.g. PT10M)"
         )
     parts = {name: float(value) for name, value in match.groupdict().items() if value}
-    return timedelta(**parts)
+    try:
+        return timedelta(**parts)
+    except OverflowError:
+        raise ValueError("is too long a duration") from None
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -47,5 +50,8 @@ def parse_timestamp(text: str) -> datetime:
 def parse_when(text: str, now: datetime) -> datetime:
     """A timestamp, or a duration counted from `now`."""
     if text.strip().upper().startswith("P"):
-        return now + parse_duration(text)
+        try:
+            return now + parse_duration(text)
+        except OverflowError:
+            raise ValueError("is too far in the future") from None
     return parse_timestamp(text)

@@ -118,6 +118,7 @@ def make_settings(
         redis_url=redis_url,
         graceful_shutdown_s=5,
         workflow_sandbox=True,  # every test workflow runs sandboxed: determinism is checked
+        cancel_wait_s=3,
     )
 
 

@@ -31,8 +31,8 @@ def build_worker(client, settings: Settings) -> Worker:  # type: ignore[no-untyp
 
 def workflow_runner(settings: Settings) -> WorkflowRunner:
     """The sandbox rebuilds a module environment for every workflow run: measured, it cost
-    more worker CPU than the whole task otherwise (benchmarks/README.md). Production workers
-    skip it; the test suite and the replay test run every workflow inside it, so a
+    more worker CPU than the whole task otherwise (docs/decisions.md, Workers). Production
+    workers skip it; the test suite and the replay test run every workflow inside it, so a
     non-deterministic call in workflow code still fails CI."""
     if settings.workflow_sandbox:
         return SandboxedWorkflowRunner()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -34,13 +35,14 @@ class Outbox:
         self._endpoints = endpoints
         self._queues: list[deque[NotificationInput]] = [deque() for _ in endpoints]
         self._draining = [False] * len(endpoints)
-        self.delivered = 0
-        self.given_up = 0
 
-    def emit(self, event: str, body: dict[str, Any]) -> None:
+    def emit(self, event: str, body_for: Callable[[str], dict[str, Any]]) -> None:
+        """Queue `event` for every endpoint that wants it; the body is built only if one does."""
+        body: dict[str, Any] | None = None
         for index, endpoint in enumerate(self._endpoints):
             if not endpoint.wants(event):
                 continue
+            body = body or body_for(event)
             message_id = f"msg_{workflow.uuid4().hex}"
             self._queues[index].append(NotificationInput(message_id, endpoint, body))
             if not self._draining[index]:
@@ -64,10 +66,8 @@ class Outbox:
                     retry_policy=DELIVERY_RETRY,
                     summary=f"{item.body['event']} → {item.endpoint.url}"[:200],
                 )
-                self.delivered += 1
             except ActivityError:
                 workflow.logger.warning(
                     "gave up delivering %s to %s", item.body["event"], item.endpoint.url
                 )
-                self.given_up += 1
         self._draining[index] = False

@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
 ATTEMPT_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 # Temporal must never retry an attempt on its own: the loop below owns retries.
 SINGLE_TRY = RetryPolicy(maximum_attempts=1)
+MAX_RETRY_DELAY_S = 366 * 86400.0
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -57,8 +58,11 @@ class TaskWorkflow:
         try:
             return await self._live()
         except asyncio.CancelledError:
-            # An operator cancelled the workflow itself (Web UI / CLI): record it truthfully.
-            self._transition(Status.CANCELLED, completed_at=workflow.now())
+            # An operator cancelled the workflow itself (Web UI / CLI). Record it, unless the
+            # task had already finished and was only waiting for its notifications. No
+            # `task.cancelled` goes out on this path: the workflow stops at once.
+            if not self._state.status.finished:
+                self._transition(Status.CANCELLED, completed_at=workflow.now())
             raise
 
     async def _live(self) -> TaskOutcome:
@@ -126,6 +130,7 @@ class TaskWorkflow:
         delay_s = failure.retry_after_s
         if delay_s is None:
             delay_s = delay_before_retry(spec.retry, attempt, workflow.random())
+        delay_s = min(delay_s, MAX_RETRY_DELAY_S)  # inputs are bounded; this guards the timer
         now = workflow.now()
         next_at = now + timedelta(seconds=delay_s)
         self._transition(Status.RETRYING, error=error, next_attempt_at=next_at)
@@ -164,8 +169,6 @@ class TaskWorkflow:
     async def _finish(
         self, status: Status, error: TaskError | None = None, **changes: Any
     ) -> TaskOutcome:
-        if error is None and status != Status.COMPLETED:
-            error = self._state.error if status != Status.CANCELLED else None
         self._transition(
             status, error=error, completed_at=workflow.now(), next_attempt_at=None, **changes
         )
@@ -190,7 +193,7 @@ class TaskWorkflow:
             self._persist()
         event = EVENT_FOR_STATUS.get(status)
         if event:
-            self._outbox.emit(event, self._event_body(event))
+            self._outbox.emit(event, self._event_body)
 
     def _persist(self) -> None:
         state = self._state

@@ -13,7 +13,7 @@ from api.deps import SettingsDep, StoreDep, TaskhookKey
 from api.errors import InvalidRequest, NotFound, TooLarge, from_validation_error
 from api.openapi import json_body
 from api.render.taskhook import render_task
-from api.schemas.taskhook import SubmitTask, build_task, check_task_id
+from api.schemas.taskhook import TAG_PATTERN, SubmitTask, build_task, check_task_id
 from api.task_store import TaskView
 from tasklane.model import Status
 
@@ -51,10 +51,14 @@ async def list_tasks(
         str | None, Query(description="Comma-separated; tasks with all of them")
     ] = None,
     limit: Annotated[int, Query(ge=0, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    # Visibility has no offset: the page is read from the start, so deep offsets are capped.
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
 ) -> dict[str, Any]:
     """List your tasks, newest first: `{"total": N, "tasks": [...]}`."""
     tag_list = [t.strip() for t in tags.split(",") if t.strip()] if tags else None
+    for tag in tag_list or []:
+        if not TAG_PATTERN.match(tag):
+            raise InvalidRequest(f"tag {tag!r} is not a valid tag", field="tags")
     page = await store.list_tasks(
         key.organisation, status=status, tags=tag_list, limit=limit, offset=offset
     )

@@ -33,7 +33,8 @@ TASK_ID_PATTERN = re.compile(r"^task_[0-9a-f]{32}$")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # NaN and Infinity are valid to Python's JSON parser, and would crash timers downstream.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class TargetIn(_Strict):
@@ -94,6 +95,10 @@ def build_task(
     expires_at = None
     if body.expires_after is not None:
         expires_at = _when("expires_after", body.expires_after, now)
+        if (expires_at - now).total_seconds() > limits.max_delay_s:
+            raise Unprocessable(
+                f"expires_after is more than {limits.max_delay_s:g} s ahead", field="expires_after"
+            )
         if expires_at <= execute_after:
             raise InvalidRequest(
                 f"expires_after ({iso(expires_at)}) must be after execute_after "
@@ -103,7 +108,7 @@ def build_task(
                     {"field": "execute_after", "message": f"resolves to {iso(execute_after)}"},
                 ],
             )
-    _check_payload(body.payload, limits)
+    payload_bytes = _check_payload(body.payload, limits)
     if body.unique_id and len(body.unique_id) > limits.max_unique_id_length:
         raise Unprocessable(
             f"unique_id is longer than {limits.max_unique_id_length} characters", field="unique_id"
@@ -124,6 +129,7 @@ def build_task(
         retry=_retry(body.retry, limits),
         timeout_s=_timeout(body.timeout, limits),
     )
+    _check_history_budget(spec, payload_bytes, limits)
     status = Status.SCHEDULED if execute_after > now else Status.QUEUED
     return spec, TaskState(status=status, updated_at=now)
 
@@ -249,6 +255,12 @@ def _retry(raw: RetryIn | None, limits: Limits) -> RetryPolicy:
         raise Unprocessable(
             f"retry.max_attempts is above {limits.max_attempts}", field="retry.max_attempts"
         )
+    for name in ("initial_delay", "max_delay"):
+        value = getattr(raw, name)
+        if value is not None and value > limits.max_delay_s:
+            raise Unprocessable(
+                f"retry.{name} is above {limits.max_delay_s:g} s", field=f"retry.{name}"
+            )
     return RetryPolicy(raw.max_attempts, raw.backoff, raw.initial_delay, raw.max_delay)
 
 
@@ -269,9 +281,28 @@ def _timeout(raw: float | str | None, limits: Limits) -> float:
     return seconds
 
 
-def _check_payload(payload: Any, limits: Limits) -> None:
+def _check_payload(payload: Any, limits: Limits) -> int:
     size = len(json.dumps(payload, separators=(",", ":")))
     if size > limits.max_payload_bytes:
         raise TooLarge(
             f"payload is {size} bytes; the limit is {limits.max_payload_bytes}", field="payload"
+        )
+    return size
+
+
+def _check_history_budget(spec: TaskSpec, payload_bytes: int, limits: Limits) -> None:
+    """Refuse a task whose worst case (every attempt, every event) would overflow history."""
+    attempts = spec.retry.max_attempts
+    copies = attempts + sum(
+        (attempts if endpoint.wants("task.processing") else 0) + 3
+        for endpoint in spec.notifications
+    )
+    worst = payload_bytes * copies
+    if worst > limits.max_task_history_bytes:
+        raise Unprocessable(
+            f"payload of {payload_bytes} bytes, sent with up to {attempts} attempts and "
+            f"{copies - attempts} notifications, could reach {worst} bytes of task history; "
+            f"the limit is {limits.max_task_history_bytes}: send a smaller payload, fewer "
+            "attempts or fewer notification events",
+            field="payload",
         )

@@ -1,3 +1,6 @@
+import ipaddress
+import socket
+
 import pytest
 
 from tasklane.netguard import PrivateAddressError, check_url_literal, check_url_resolved
@@ -31,7 +34,22 @@ def test_public_literals_and_names_pass_without_resolving(url: str) -> None:
     check_url_literal(url)
 
 
-async def test_a_name_resolving_to_loopback_is_refused_at_call_time() -> None:
-    # `localhost.` with a trailing dot dodges the name list but still resolves to loopback.
+def _resolves_inward(name: str) -> bool:
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(name, 80)}
+    except OSError:
+        return False
+    return all(not ipaddress.ip_address(a).is_global for a in addresses)
+
+
+HOST = socket.gethostname()
+
+
+@pytest.mark.skipif(
+    not _resolves_inward(HOST), reason="this host name resolves to a public address"
+)
+async def test_a_name_resolving_inward_passes_submit_and_is_refused_at_call_time() -> None:
+    url = f"http://{HOST}/x"
+    check_url_literal(url)  # a plain name: nothing to refuse without resolving it
     with pytest.raises(PrivateAddressError):
-        await check_url_resolved("http://localhost./x")
+        await check_url_resolved(url)

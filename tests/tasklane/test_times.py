@@ -22,7 +22,9 @@ def test_durations(text: str, expected: timedelta) -> None:
     assert parse_duration(text) == expected
 
 
-@pytest.mark.parametrize("text", ["P", "PT", "P1Y", "P1M", "10M", "PT-1S", "P1DT", ""])
+@pytest.mark.parametrize(
+    "text", ["P", "PT", "P1Y", "P1M", "10M", "PT-1S", "P1DT", "", "P99999999999W"]
+)
 def test_bad_durations_are_refused(text: str) -> None:
     with pytest.raises(ValueError):
         parse_duration(text)
@@ -39,3 +41,8 @@ def test_iso_is_utc_milliseconds_with_z() -> None:
     moment = datetime(2024, 2, 1, 14, 0, 0, 123456, tzinfo=UTC) + timedelta(hours=0)
     assert iso(moment) == "2024-02-01T14:00:00.123Z"
     assert iso(None) is None
+
+
+def test_a_duration_past_the_calendar_is_a_value_error() -> None:
+    with pytest.raises(ValueError):
+        parse_when("P9999999D", NOW)

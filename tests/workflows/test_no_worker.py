@@ -49,3 +49,15 @@ async def test_expiry_passed_before_start_expires_the_task(
         lambda: asyncio.sleep(0, [r.json()["event"] for r in receiver.at(hooks)])
     )
     assert events == ["task.expired"]
+
+
+async def test_scheduled_task_reads_queued_once_due_even_with_no_worker(
+    servers: Servers, receiver, path
+) -> None:
+    api = await servers.api(servers.settings(f"idle-{uuid.uuid4().hex[:8]}"))
+    async with api.client() as client:
+        body = {"target": receiver.script(path, 200), "execute_after": "PT1S"}
+        task = (await client.post("/v1/tasks", json=body)).json()
+        assert task["status"] == "scheduled"
+        await asyncio.sleep(1.2)
+        assert (await client.get(f"/v1/tasks/{task['id']}")).json()["status"] == "queued"

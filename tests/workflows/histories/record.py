@@ -30,21 +30,27 @@ def cases(r: Receiver) -> dict[str, dict[str, object]]:
     fast = {"max_attempts": 3, "backoff": "fixed", "initial_delay": 0.5}
     return {
         "completed_after_retry": {
-            "target": r.script("/a", 500, 200), "notifications": hooks, "retry": fast,
+            "target": r.script("/a", 500, 200),
+            "notifications": hooks,
+            "retry": fast,
         },
         "failed_400": {
             "target": r.script("/b", 400),
             "notifications": {"url": hooks, "events": ["task.failed"]},
         },
         "cancelled_scheduled": {
-            "target": r.script("/c", 200), "execute_after": "PT1H", "notifications": hooks,
+            "target": r.script("/c", 200),
+            "execute_after": "PT1H",
+            "notifications": hooks,
         },
         "abandoned": {
-            "target": r.script("/d", 500), "expires_after": "PT3S",
+            "target": r.script("/d", 500),
+            "expires_after": "PT3S",
             "retry": {"max_attempts": 5, "backoff": "fixed", "initial_delay": 5},
         },
         "delayed_unique": {
-            "target": r.script("/e", 200), "execute_after": "PT1S",
+            "target": r.script("/e", 200),
+            "execute_after": "PT1S",
             "unique_id": f"rec-{time.time()}",
         },
     }
