@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
 from tests.api.test_taskhook_lifecycle import wait_status
 from tests.conftest import Servers, eventually
+from workflows.task import TaskWorkflow
 
 
 async def test_get_and_list_answer_while_no_worker_runs(servers: Servers, receiver, path) -> None:
@@ -61,3 +65,20 @@ async def test_scheduled_task_reads_queued_once_due_even_with_no_worker(
         assert task["status"] == "scheduled"
         await asyncio.sleep(1.2)
         assert (await client.get(f"/v1/tasks/{task['id']}")).json()["status"] == "queued"
+
+
+async def test_expiry_while_no_activity_worker_takes_the_attempt_expires_the_task(
+    servers: Servers, temporal: WorkflowEnvironment, receiver, path
+) -> None:
+    settings = servers.settings(f"wf-only-{uuid.uuid4().hex[:8]}")
+    api = await servers.api(settings)
+    # A worker that runs workflows but no activities: the first attempt is scheduled and
+    # never starts, so the task's expiry passes while it waits for one.
+    async with Worker(temporal.client, task_queue=settings.task_queue, workflows=[TaskWorkflow]):
+        async with api.client() as client:
+            body = {"target": receiver.script(path, 200), "expires_after": "PT2S"}
+            task = (await client.post("/v1/tasks", json=body)).json()
+            done = await wait_status(client, task["id"], "expired")
+    assert done["attempts"] == 0 and done["last_attempt_at"] is None
+    assert done["error"]["code"] == "expired"
+    assert receiver.at(path) == []
