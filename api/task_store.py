@@ -30,11 +30,13 @@ from tasklane.model import (
     WORKFLOW_TYPE,
     CancelRequest,
     CancelResult,
+    LiveFields,
     Status,
     TaskError,
     TaskInput,
     TaskSpec,
     TaskState,
+    merge_live,
 )
 from tasklane.times import iso
 
@@ -156,7 +158,19 @@ async def _view(execution: WorkflowExecution) -> TaskView | None:
         state = await execution.memo_value(MEMO_STATE, type_hint=TaskState)
     except KeyError:
         return None
+    state = merge_live(state, _live_fields(execution, state))
     return TaskView(spec, _settle(spec, state, execution))
+
+
+def _live_fields(execution: WorkflowExecution, snapshot: TaskState) -> LiveFields:
+    found = execution.typed_search_attributes
+    status = found.get(sa.TASK_STATUS)
+    return LiveFields(
+        status=Status(status) if status else snapshot.status,
+        attempts=found.get(sa.TASK_ATTEMPTS) or snapshot.attempts,
+        started_at=found.get(sa.TASK_STARTED_AT),
+        completed_at=found.get(sa.TASK_COMPLETED_AT),
+    )
 
 
 def _settle(spec: TaskSpec, state: TaskState, execution: WorkflowExecution) -> TaskState:

@@ -63,16 +63,23 @@ async def _bounded(
 
 
 async def bare_throughput(
-    client: Client, receiver: Receiver, task_queue: str, phase: str,
-    n: int, concurrency: int, timeout_s: float,
+    client: Client,
+    receiver: Receiver,
+    task_queue: str,
+    phase: str,
+    n: int,
+    concurrency: int,
+    timeout_s: float,
 ) -> Throughput:
     """Start N BareWorkflows, `concurrency` starts in flight, and wait for N arrivals."""
     run = uuid.uuid4().hex[:8]
 
     async def start(sender: int, i: int) -> None:
         await client.start_workflow(
-            WORKFLOW_NAME, BareInput(receiver.url, {"phase": phase, "i": i}),
-            id=f"{phase}-{run}-{i}", task_queue=task_queue,
+            WORKFLOW_NAME,
+            BareInput(receiver.url, {"phase": phase, "i": i}),
+            id=f"{phase}-{run}-{i}",
+            task_queue=task_queue,
         )
 
     t0 = time.monotonic()
@@ -142,8 +149,12 @@ async def paced(
 
 
 async def post_latency(
-    api: httpx.AsyncClient, receiver: Receiver, phase: str,
-    count: int, rate: float, timeout_s: float,
+    api: httpx.AsyncClient,
+    receiver: Receiver,
+    phase: str,
+    count: int,
+    rate: float,
+    timeout_s: float,
 ) -> Paced:
     """POST /v1/tasks at `rate`; then wait until the tasks ran, so the next phase runs quiet."""
     result = await paced(
@@ -157,6 +168,7 @@ async def get_latency(
     api: httpx.AsyncClient, ids: list[str], count: int, rate: float, timeout_s: float
 ) -> Paced:
     """GET /v1/tasks/{id} at `rate`, cycling over `ids`."""
+
     async def get(i: int) -> None:
         response = await api.get(f"/v1/tasks/{ids[i % len(ids)]}")
         if response.status_code != 200:
@@ -166,10 +178,16 @@ async def get_latency(
 
 
 async def lateness(
-    api: httpx.AsyncClient, receiver: Receiver, phase: str,
-    count: int, lead_s: float, spread_s: float, timeout_s: float,
+    api: httpx.AsyncClient,
+    receiver: Receiver,
+    phase: str,
+    count: int,
+    lead_s: float,
+    spread_s: float,
+    timeout_s: float,
 ) -> Paced:
     """Tasks due `lead_s` after their submission, submitted over `spread_s`; lateness in ms."""
+
     async def submit(i: int) -> None:
         requested = time.time() + lead_s
         when = datetime.fromtimestamp(requested, UTC).isoformat()
@@ -181,7 +199,6 @@ async def lateness(
         raise PhaseError(f"{len(submitted.errors)} lateness submits failed: {submitted.errors[0]}")
     await receiver.wait_for(phase, count, timeout_s)
     late = [
-        (a.wall - float(a.body["requested_at"])) * 1000
-        for a in receiver.arrivals[phase].values()
+        (a.wall - float(a.body["requested_at"])) * 1000 for a in receiver.arrivals[phase].values()
     ]
     return Paced(latencies_ms=late)

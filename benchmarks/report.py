@@ -55,10 +55,18 @@ def verdicts(results: dict[str, Any]) -> list[Verdict]:
     rate = results["params"]["rate"]
     return [
         Verdict("throughput vs bare", f">= {MIN_RATIO:.1f}x", f"{ratio:.2f}x", ratio >= MIN_RATIO),
-        Verdict(f"POST p99 @ {rate:g} req/s", f"<= {MAX_POST_P99_MS:g} ms",
-                f"{post_p99:.1f} ms", post_p99 <= MAX_POST_P99_MS),
-        Verdict("execute_after lateness p99", f"< {MAX_LATENESS_P99_MS:g} ms",
-                f"{late_p99:.1f} ms", late_p99 < MAX_LATENESS_P99_MS),
+        Verdict(
+            f"POST p99 @ {rate:g} req/s",
+            f"<= {MAX_POST_P99_MS:g} ms",
+            f"{post_p99:.1f} ms",
+            post_p99 <= MAX_POST_P99_MS,
+        ),
+        Verdict(
+            "execute_after lateness p99",
+            f"< {MAX_LATENESS_P99_MS:g} ms",
+            f"{late_p99:.1f} ms",
+            late_p99 < MAX_LATENESS_P99_MS,
+        ),
     ]
 
 
@@ -87,49 +95,95 @@ def render(results: dict[str, Any]) -> str:
     p, tp = results["params"], results["throughput"]
     bare, tl = tp["bare"], tp["tasklane"]
     cpu_b, cpu_t = results["cpu_s"]["bare"], results["cpu_s"]["tasklane"]
+    bare_ms = _stack_ms(cpu_b, results, "bare")
+    tasklane_ms = _stack_ms(cpu_t, results, "tasklane")
     out = [
         f"## Tasklane benchmark: {p['tasks']} tasks, concurrency {p['concurrency']}, "
         f"{p['rate']:g} req/s paced",
         "",
-        _table(["Throughput (submit → receiver has all N)", "Bare Temporal", "Tasklane", "Ratio"], [
-            ["tasks/s", f"{bare['per_s']:.1f}", f"{tl['per_s']:.1f}", f"{tp['ratio']:.2f}x"],
-            ["wall time", f"{bare['wall_s']:.2f} s", f"{tl['wall_s']:.2f} s", ""],
-            ["all submits acknowledged", f"{bare['submit_s']:.2f} s",
-             f"{tl['submit_s']:.2f} s", ""],
-            ["CPU: temporal server", f"{cpu_b.get('temporal', 0):.1f} s",
-             f"{cpu_t.get('temporal', 0):.1f} s", ""],
-            ["CPU: worker", f"{cpu_b.get('bare-worker', 0):.1f} s",
-             f"{cpu_t.get('worker', 0):.1f} s", ""],
-            ["CPU: api", "-", f"{cpu_t.get('api', 0):.1f} s", ""],
-            ["CPU: benchmark (driver+receiver)", f"{cpu_b.get('bench', 0):.1f} s",
-             f"{cpu_t.get('bench', 0):.1f} s", ""],
-            # Throughput on a shared 2-core box swings with the neighbours; CPU per task
-            # (server + worker + api, without the driver) is the steadier comparison.
-            ["CPU per task, stack (ms)", f"{_stack_ms(cpu_b, results, 'bare'):.1f}",
-             f"{_stack_ms(cpu_t, results, 'tasklane'):.1f}",
-             f"{_stack_ms(cpu_b, results, 'bare') / _stack_ms(cpu_t, results, 'tasklane'):.2f}x"],
-        ]),
+        _table(
+            ["Throughput (submit → receiver has all N)", "Bare Temporal", "Tasklane", "Ratio"],
+            [
+                ["tasks/s", f"{bare['per_s']:.1f}", f"{tl['per_s']:.1f}", f"{tp['ratio']:.2f}x"],
+                ["wall time", f"{bare['wall_s']:.2f} s", f"{tl['wall_s']:.2f} s", ""],
+                [
+                    "all submits acknowledged",
+                    f"{bare['submit_s']:.2f} s",
+                    f"{tl['submit_s']:.2f} s",
+                    "",
+                ],
+                [
+                    "CPU: temporal server",
+                    f"{cpu_b.get('temporal', 0):.1f} s",
+                    f"{cpu_t.get('temporal', 0):.1f} s",
+                    "",
+                ],
+                [
+                    "CPU: worker",
+                    f"{cpu_b.get('bare-worker', 0):.1f} s",
+                    f"{cpu_t.get('worker', 0):.1f} s",
+                    "",
+                ],
+                ["CPU: api", "-", f"{cpu_t.get('api', 0):.1f} s", ""],
+                [
+                    "CPU: benchmark (driver+receiver)",
+                    f"{cpu_b.get('bench', 0):.1f} s",
+                    f"{cpu_t.get('bench', 0):.1f} s",
+                    "",
+                ],
+                # Throughput on a shared 2-core box swings with the neighbours; CPU per task
+                # (server + worker + api, without the driver) is the steadier comparison.
+                [
+                    "CPU per task, stack (ms)",
+                    f"{bare_ms:.1f}",
+                    f"{tasklane_ms:.1f}",
+                    f"{bare_ms / tasklane_ms:.2f}x",
+                ],
+            ],
+        ),
         "",
     ]
     post, get, late = results["post_latency"], results["get_latency"], results["lateness"]
-    out.append(_table(["Latency", "min / p50 / p99 / max", "errors"], [
-        [f"POST /v1/tasks @ {p['rate']:g} req/s (n={post['n']})",
-         _ms(post, "min", "p50", "p99", "max"), str(post["errors"])],
-        [f"GET /v1/tasks/{{id}} @ {p['rate']:g} req/s (n={get['n']})",
-         _ms(get, "min", "p50", "p99", "max"), str(get["errors"])],
-        [f"execute_after lateness (n={late['n']}, due +2 s)",
-         _ms(late, "min", "p50", "p99", "max"), "-"],
-        ["GET /api/v2/system-tasks", "n/a (issue 4)", "-"],
-    ]))
+    out.append(
+        _table(
+            ["Latency", "min / p50 / p99 / max", "errors"],
+            [
+                [
+                    f"POST /v1/tasks @ {p['rate']:g} req/s (n={post['n']})",
+                    _ms(post, "min", "p50", "p99", "max"),
+                    str(post["errors"]),
+                ],
+                [
+                    f"GET /v1/tasks/{{id}} @ {p['rate']:g} req/s (n={get['n']})",
+                    _ms(get, "min", "p50", "p99", "max"),
+                    str(get["errors"]),
+                ],
+                [
+                    f"execute_after lateness (n={late['n']}, due +2 s)",
+                    _ms(late, "min", "p50", "p99", "max"),
+                    "-",
+                ],
+                ["GET /api/v2/system-tasks", "n/a (issue 4)", "-"],
+            ],
+        )
+    )
     out.append("")
-    out.append(_table(["Process (at the end)", "pid", "VmRSS MiB", "VmHWM (peak) MiB"], [
-        [name, str(m["pid"]), f"{m['rss_mib']:.1f}", f"{m['hwm_mib']:.1f}"]
-        for name, m in results["memory"].items()
-    ]))
+    out.append(
+        _table(
+            ["Process (at the end)", "pid", "VmRSS MiB", "VmHWM (peak) MiB"],
+            [
+                [name, str(m["pid"]), f"{m['rss_mib']:.1f}", f"{m['hwm_mib']:.1f}"]
+                for name, m in results["memory"].items()
+            ],
+        )
+    )
     out.append("")
-    out.append(_table(["Target", "Wanted", "Measured", "Result"], [
-        [v.name, v.target, v.measured, v.word] for v in verdicts(results)
-    ]))
+    out.append(
+        _table(
+            ["Target", "Wanted", "Measured", "Result"],
+            [[v.name, v.target, v.measured, v.word] for v in verdicts(results)],
+        )
+    )
     if late["min"] < 0:
         out.append(f"\nWARNING: a task ran {-late['min']:.1f} ms BEFORE its execute_after.")
     dups = results.get("duplicates") or {}

@@ -37,6 +37,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line; defaults are the SPEC §7 run."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
     parser.add_argument("--tasks", type=int, default=1000, help="tasks per throughput run")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=4,
+        help="alternating bare/Tasklane rounds the tasks split into",
+    )
     parser.add_argument("--concurrency", type=int, default=50, help="submits in flight")
     parser.add_argument("--rate", type=float, default=20.0, help="req/s of the latency runs")
     parser.add_argument("--latency-requests", type=int, default=200)
@@ -65,32 +71,87 @@ def _throughput_json(t: Throughput) -> dict[str, float]:
     return {**dataclasses.asdict(t), "per_s": t.per_s}
 
 
-async def run_bare(
-    args: argparse.Namespace, stack: Stack, client: Client, receiver: Receiver, warmup: int
-) -> tuple[Throughput, dict[str, float]]:
-    """Figure 1 with its own worker process, stopped afterwards so it takes no CPU later."""
+def _add(total: Throughput | None, part: Throughput) -> Throughput:
+    if total is None:
+        return part
+    return Throughput(
+        total.tasks + part.tasks, total.wall_s + part.wall_s, total.submit_s + part.submit_s
+    )
+
+
+def _add_cpu(total: dict[str, float], part: dict[str, float]) -> dict[str, float]:
+    return {k: total.get(k, 0.0) + v for k, v in part.items()}
+
+
+async def interleaved_throughput(
+    args: argparse.Namespace,
+    stack: Stack,
+    receiver: Receiver,
+    apis: list[httpx.AsyncClient],
+    warmup: int,
+) -> tuple[dict[str, Throughput], dict[str, dict[str, float]], list[str]]:
+    """Figures 1 and 2 in alternating rounds (bare, Tasklane, Tasklane, bare, ...).
+
+    On a shared machine a neighbour's burst lasts seconds; run one side after the other and
+    the burst lands on one side only. Alternating rounds in ABBA order spread it over both,
+    so the ratio measures Tasklane, not the neighbours.
+    """
+    assert stack.client is not None
+    client = stack.client
     queue = f"bare-{uuid.uuid4().hex[:8]}"
-    worker = stack.spawn("bare-worker", [
-        sys.executable, "-m", "benchmarks.bare",
-        "--address", stack.temporal_address, "--task-queue", queue,
-    ])
+    worker = stack.spawn(
+        "bare-worker",
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.bare",
+            "--address",
+            stack.temporal_address,
+            "--task-queue",
+            queue,
+        ],
+    )
+    idle = {"bare": f"TaskQueue = '{queue}'", "tasklane": "WorkflowType = 'TaskWorkflow'"}
+    pids = {"bare": ("temporal", "bare-worker"), "tasklane": ("temporal", "worker", "api")}
+
+    async def run(side: str, phase: str, n: int) -> Throughput:
+        if side == "bare":
+            return await phases.bare_throughput(
+                client, receiver, queue, phase, n, args.concurrency, args.timeout
+            )
+        result, new_ids = await phases.tasklane_throughput(apis, receiver, phase, n, args.timeout)
+        ids.extend(new_ids)
+        return result
+
+    ids: list[str] = []
+    totals: dict[str, Throughput | None] = {"bare": None, "tasklane": None}
+    cpu: dict[str, dict[str, float]] = {"bare": {}, "tasklane": {}}
     try:
         await stack.wait_log("bare-worker", READY_LINE)
-        await phases.bare_throughput(
-            client, receiver, queue, "bare-warmup", warmup, args.concurrency, args.timeout
-        )
-        # As for Tasklane: the measured run starts with no warm-up workflow still open.
-        await wait_idle(client, f"TaskQueue = '{queue}'", IDLE_TIMEOUT_S)
-        pids = _pids(stack, "temporal", "bare-worker")
-        before = procstat.cpu_snapshot(pids)
-        result = await phases.bare_throughput(
-            client, receiver, queue, "bare", args.tasks, args.concurrency, args.timeout
-        )
-        cpu = procstat.cpu_delta(before, procstat.cpu_snapshot(pids))
-        await wait_idle(client, f"TaskQueue = '{queue}'", IDLE_TIMEOUT_S)
+        for side in ("bare", "tasklane"):
+            await run(side, f"{side}-warmup", warmup)
+            await wait_idle(client, idle[side], IDLE_TIMEOUT_S)
+        ids.clear()
+        sizes = [
+            args.tasks // args.rounds + (r < args.tasks % args.rounds) for r in range(args.rounds)
+        ]
+        for r, n in enumerate(sizes):
+            order = ("bare", "tasklane") if r % 2 == 0 else ("tasklane", "bare")
+            for side in order:
+                watched = _pids(stack, *pids[side])
+                before = procstat.cpu_snapshot(watched)
+                part = await run(side, f"{side}-{r}", n)
+                cpu[side] = _add_cpu(
+                    cpu[side], procstat.cpu_delta(before, procstat.cpu_snapshot(watched))
+                )
+                totals[side] = _add(totals[side], part)
+                progress(f"    round {r + 1}/{args.rounds} {side}: {part.per_s:.1f} tasks/s")
+                # The next side starts on a quiet system: every workflow of this one closed.
+                await wait_idle(client, idle[side], IDLE_TIMEOUT_S)
     finally:
         stack.stop(worker)
-    return result, cpu
+    done = {side: total for side, total in totals.items() if total is not None}
+    return done, cpu, ids
 
 
 def _api_client(stack: Stack, connections: int) -> httpx.AsyncClient:
@@ -117,9 +178,6 @@ async def measure(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
         await stack.start()
         assert stack.client is not None
         client = stack.client
-        progress(f"1/5 bare Temporal: {warmup} warm-up + {args.tasks} workflows")
-        bare, cpu_bare = await run_bare(args, stack, client, receiver, warmup)
-        progress(f"    {bare.per_s:.1f} tasks/s")
         async with contextlib.AsyncExitStack() as clients:
             # One single-connection client per sender: a shared pool of 50 connections costs
             # the benchmark ~4x the CPU per request (httpcore scans its pool on every request),
@@ -130,17 +188,14 @@ async def measure(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
             ]
             # The paced runs get a roomy pool: a late answer must not hold up the next send.
             api = await clients.enter_async_context(_api_client(stack, 100))
-            progress(f"2/5 Tasklane: {warmup} warm-up + {args.tasks} tasks via POST /v1/tasks")
-            await phases.tasklane_throughput(apis, receiver, "tl-warmup", warmup, args.timeout)
-            await wait_idle(client, tasklane_workflows, IDLE_TIMEOUT_S)
-            pids = _pids(stack, "temporal", "worker", "api")
-            before = procstat.cpu_snapshot(pids)
-            tasklane, ids = await phases.tasklane_throughput(
-                apis, receiver, "tasklane", args.tasks, args.timeout
+            progress(
+                f"1-2/5 bare Temporal vs Tasklane: {warmup} warm-up each, then {args.tasks} "
+                f"tasks each in {args.rounds} alternating rounds"
             )
-            cpu_tasklane = procstat.cpu_delta(before, procstat.cpu_snapshot(pids))
-            progress(f"    {tasklane.per_s:.1f} tasks/s; waiting for the workflows to close")
-            await wait_idle(client, tasklane_workflows, IDLE_TIMEOUT_S)
+            throughput, cpu, ids = await interleaved_throughput(args, stack, receiver, apis, warmup)
+            bare, tasklane = throughput["bare"], throughput["tasklane"]
+            cpu_bare, cpu_tasklane = cpu["bare"], cpu["tasklane"]
+            progress(f"    bare {bare.per_s:.1f} tasks/s, Tasklane {tasklane.per_s:.1f} tasks/s")
 
             progress(f"3/5 POST latency: {args.latency_requests} at {args.rate:g} req/s")
             post = await phases.post_latency(
@@ -148,17 +203,22 @@ async def measure(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
             )
             await wait_idle(client, tasklane_workflows, IDLE_TIMEOUT_S)
             progress(f"4/5 GET latency: {args.latency_requests} at {args.rate:g} req/s")
-            get = await phases.get_latency(
-                api, ids, args.latency_requests, args.rate, args.timeout
-            )
+            get = await phases.get_latency(api, ids, args.latency_requests, args.rate, args.timeout)
             progress(f"5/5 lateness: {args.lateness_tasks} tasks due +{LATENESS_LEAD_S:g} s")
             late = await phases.lateness(
-                api, receiver, "lateness", args.lateness_tasks,
-                LATENESS_LEAD_S, LATENESS_SPREAD_S, args.timeout,
+                api,
+                receiver,
+                "lateness",
+                args.lateness_tasks,
+                LATENESS_LEAD_S,
+                LATENESS_SPREAD_S,
+                args.timeout,
             )
         memory = {
-            name: {"pid": stack.by_name(name).pid,
-                   **dataclasses.asdict(procstat.memory(stack.by_name(name).pid))}
+            name: {
+                "pid": stack.by_name(name).pid,
+                **dataclasses.asdict(procstat.memory(stack.by_name(name).pid)),
+            }
             for name in ("worker", "api", "temporal")
         }
     finally:

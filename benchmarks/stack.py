@@ -87,16 +87,38 @@ class Stack:
 
     async def start(self) -> None:
         """Temporal and Redis, then the Tasklane worker and API once those answer."""
-        self.spawn("temporal", [
-            binaries.temporal_cli(), "server", "start-dev",
-            "--ip", "127.0.0.1", "--port", str(self.temporal_port),
-            "--headless", "--log-level", "warn",
-            *search_attributes.dev_server_flags(),
-        ])
-        self.spawn("redis", [
-            binaries.redis_server(), "--port", str(self.redis_port), "--bind", "127.0.0.1",
-            "--save", "", "--appendonly", "no", "--dir", str(self.workdir),
-        ])
+        self.spawn(
+            "temporal",
+            [
+                binaries.temporal_cli(),
+                "server",
+                "start-dev",
+                "--ip",
+                "127.0.0.1",
+                "--port",
+                str(self.temporal_port),
+                "--headless",
+                "--log-level",
+                "warn",
+                *search_attributes.dev_server_flags(),
+            ],
+        )
+        self.spawn(
+            "redis",
+            [
+                binaries.redis_server(),
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+        )
         await self.wait_port(self.temporal_port, "temporal")
         await self.wait_port(self.redis_port, "redis")
         self.client = await self._connect()
@@ -133,8 +155,14 @@ class Stack:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
         with log.open("ab") as out:
             popen = subprocess.Popen(
-                argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=env, cwd=REPO_ROOT, start_new_session=True, preexec_fn=_die_with_parent,
+                argv,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                cwd=REPO_ROOT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
         child = Child(name, popen, log)
         self.children.append(child)
@@ -159,6 +187,7 @@ class Stack:
 
     async def wait_port(self, port: int, name: str, timeout_s: float = START_TIMEOUT_S) -> None:
         """Wait until `port` accepts connections while `name` stays alive."""
+
         async def ready() -> bool:
             try:
                 _, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -172,6 +201,7 @@ class Stack:
     async def wait_http(self, url: str, name: str, timeout_s: float = START_TIMEOUT_S) -> None:
         """Wait until GET `url` answers 200."""
         async with httpx.AsyncClient(timeout=2.0) as http:
+
             async def ready() -> bool:
                 try:
                     return (await http.get(url)).status_code == 200

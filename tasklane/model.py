@@ -7,7 +7,7 @@ attributes that the workflow rewrites at every transition. Dialects render these
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -131,6 +131,54 @@ class TaskState:
     started_at: datetime | None = None
     completed_at: datetime | None = None
     error: TaskError | None = None
+
+
+@dataclass
+class LiveFields:
+    """What the search attributes say now (they move at every transition)."""
+
+    status: Status
+    attempts: int
+    started_at: datetime | None
+    completed_at: datetime | None
+
+
+# Transitions that write only search attributes: the memo snapshot keeps what came before.
+SEARCH_ATTRIBUTES_ONLY = frozenset({Status.PROCESSING, Status.COMPLETED})
+
+
+def merge_live(snapshot: TaskState, live: LiveFields) -> TaskState:
+    """The memo's snapshot brought up to date with the search attributes.
+
+    Each memo write costs Temporal a visibility write of its own, so the workflow writes the
+    memo only when a transition carries what search attributes cannot hold (an error, the
+    next attempt's time, a failure or cancellation). An attempt starting and a task
+    completing move only the search attributes; this puts the two back together.
+    """
+    if live.status not in SEARCH_ATTRIBUTES_ONLY or (
+        live.status == snapshot.status and live.attempts == snapshot.attempts
+    ):
+        return snapshot
+    # The attempt started when it was due: at the first start, or at the planned retry time.
+    last_attempt_at = (
+        live.started_at if live.attempts == 1 else snapshot.next_attempt_at
+    ) or snapshot.last_attempt_at
+    completed = live.status == Status.COMPLETED
+    previous = Status.PROCESSING if completed else snapshot.status
+    if previous in (Status.SCHEDULED, Status.QUEUED):
+        previous = Status.QUEUED
+    return replace(
+        snapshot,
+        status=live.status,
+        previous_status=previous,
+        attempts=live.attempts,
+        started_at=live.started_at,
+        last_attempt_at=last_attempt_at,
+        next_attempt_at=None,
+        completed_at=live.completed_at if completed else None,
+        updated_at=(live.completed_at if completed else last_attempt_at) or snapshot.updated_at,
+        error=None if completed else snapshot.error,
+    )
 
 
 @dataclass

@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from tasklane.model import (
         EVENT_FOR_STATUS,
         MEMO_STATE,
+        SEARCH_ATTRIBUTES_ONLY,
         WORKFLOW_TYPE,
         CancelRequest,
         CancelResult,
@@ -180,6 +181,8 @@ class TaskWorkflow:
         return TaskOutcome(status, self._state.attempts, self._state.error)
 
     def _transition(self, status: Status, *, persist: bool = True, **changes: Any) -> None:
+        """Move to `status`: persist it (search attributes always, the memo snapshot unless the
+        search attributes say it all, see tasklane.model.merge_live) and notify."""
         current = self._state
         self._state = dataclasses.replace(
             current,
@@ -190,12 +193,12 @@ class TaskWorkflow:
             **changes,
         )
         if persist:
-            self._persist()
+            self._persist(memo=status not in SEARCH_ATTRIBUTES_ONLY)
         event = EVENT_FOR_STATUS.get(status)
         if event:
             self._outbox.emit(event, self._event_body)
 
-    def _persist(self) -> None:
+    def _persist(self, memo: bool) -> None:
         state = self._state
         updates: list[SearchAttributeUpdate[Any]] = [sa.TASK_STATUS.value_set(state.status.value)]
         updates.append(sa.TASK_ATTEMPTS.value_set(state.attempts))
@@ -204,7 +207,8 @@ class TaskWorkflow:
         if state.completed_at:
             updates.append(sa.TASK_COMPLETED_AT.value_set(state.completed_at))
         workflow.upsert_search_attributes(updates)
-        workflow.upsert_memo({MEMO_STATE: state})
+        if memo:
+            workflow.upsert_memo({MEMO_STATE: state})
         workflow.set_current_details(self._details())
 
     def _details(self) -> str:
