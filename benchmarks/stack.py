@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 from temporalio.client import Client
 
-from tasklane import binaries, search_attributes
+from tasklane import binaries
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PR_SET_PDEATHSIG = 1
@@ -87,37 +87,9 @@ class Stack:
 
     async def start(self) -> None:
         """Temporal and Redis, then the Tasklane worker and API once those answer."""
+        self.spawn("temporal", binaries.temporal_dev_server_argv(self.temporal_port))
         self.spawn(
-            "temporal",
-            [
-                binaries.temporal_cli(),
-                "server",
-                "start-dev",
-                "--ip",
-                "127.0.0.1",
-                "--port",
-                str(self.temporal_port),
-                "--headless",
-                "--log-level",
-                "warn",
-                *search_attributes.dev_server_flags(),
-            ],
-        )
-        self.spawn(
-            "redis",
-            [
-                binaries.redis_server(),
-                "--port",
-                str(self.redis_port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.workdir),
-            ],
+            "redis", binaries.redis_server_argv(self.redis_port, self.workdir, persist=False)
         )
         await self.wait_port(self.temporal_port, "temporal")
         await self.wait_port(self.redis_port, "redis")

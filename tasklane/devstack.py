@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from tasklane import binaries, search_attributes
+from tasklane import binaries
 
 PR_SET_PDEATHSIG = 1
 STOP_TIMEOUT_S = 15.0
@@ -88,39 +88,12 @@ class DevStack:
         a = self.args
         self._spawn(
             "temporal",
-            [
-                binaries.temporal_cli(),
-                "server",
-                "start-dev",
-                "--ip",
-                "127.0.0.1",
-                "--port",
-                str(a.temporal_port),
-                "--ui-port",
-                str(a.ui_port),
-                "--db-filename",
-                str(self.data_dir / "temporal.db"),
-                "--log-level",
-                "warn",
-                "--ui-disable-news-fetch",
-                *search_attributes.dev_server_flags(),
-            ],
+            binaries.temporal_dev_server_argv(
+                a.temporal_port, ui_port=a.ui_port, db_file=self.data_dir / "temporal.db"
+            ),
         )
         self._spawn(
-            "redis",
-            [
-                binaries.redis_server(),
-                "--port",
-                str(a.redis_port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(self.data_dir / "redis"),
-                "--appendonly",
-                "yes",
-                "--save",
-                "",
-            ],
+            "redis", binaries.redis_server_argv(a.redis_port, self.data_dir / "redis", persist=True)
         )
         _wait_for_port(a.temporal_port, "Temporal", 60)
         _wait_for_port(a.redis_port, "Redis", 20)
