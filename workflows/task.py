@@ -204,6 +204,9 @@ class TaskWorkflow:
         updates.append(sa.TASK_ATTEMPTS.value_set(state.attempts))
         if state.started_at:
             updates.append(sa.TASK_STARTED_AT.value_set(state.started_at))
+        elif state.previous_status == Status.PROCESSING:
+            # The attempt never started after all (expired waiting for a worker).
+            updates.append(sa.TASK_STARTED_AT.value_unset())
         if state.completed_at:
             updates.append(sa.TASK_COMPLETED_AT.value_set(state.completed_at))
         workflow.upsert_search_attributes(updates)

@@ -8,6 +8,7 @@ import uuid
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from tasklane import search_attributes as sa
 from tests.api.test_taskhook_lifecycle import wait_status
 from tests.conftest import Servers, eventually
 from workflows.task import TaskWorkflow
@@ -82,3 +83,5 @@ async def test_expiry_while_no_activity_worker_takes_the_attempt_expires_the_tas
     assert done["attempts"] == 0 and done["last_attempt_at"] is None
     assert done["error"]["code"] == "expired"
     assert receiver.at(path) == []
+    described = await temporal.client.get_workflow_handle(task["id"]).describe()
+    assert described.typed_search_attributes.get(sa.TASK_STARTED_AT) is None
