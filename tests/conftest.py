@@ -41,7 +41,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def write_config(path: Path, *, allow_private: bool = True, extra: str = "") -> Path:
+def write_config(path: Path, *, allow_private: bool = True) -> Path:
     keys = "".join(
         f'[[api_keys]]\ntoken_sha256 = "{hashlib.sha256(token.encode()).hexdigest()}"\n'
         f'organisation = "{org}"\nuser = "{org} user"\n\n'
@@ -50,7 +50,7 @@ def write_config(path: Path, *, allow_private: bool = True, extra: str = "") -> 
     path.write_text(
         f"allow_private_targets = {'true' if allow_private else 'false'}\n\n{keys}"
         f'[signing]\nsecrets = ["{SIGNING_SECRET}", "{OLD_SIGNING_SECRET}"]\n\n'
-        f"[limits]\nmax_payload_bytes = 262144\n{extra}"
+        "[limits]\nmax_payload_bytes = 262144\n"
     )
     return path
 
@@ -125,7 +125,6 @@ def make_settings(
 @dataclass
 class Api:
     url: str
-    settings: Settings
 
     def client(self, org: str | None = "acme") -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {TOKENS[org]}"} if org else {}
@@ -166,7 +165,7 @@ class Servers:
             await task
 
         self._stoppers.append(stop)
-        return Api(f"http://127.0.0.1:{port}", settings)
+        return Api(f"http://127.0.0.1:{port}")
 
     async def worker(self, settings: Settings) -> Worker:
         client = await Client.connect(
