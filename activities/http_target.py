@@ -71,11 +71,11 @@ class TargetCaller:
             try:
                 await check_url_resolved(target.url)
             except PrivateAddressError as e:
-                raise _failure(
+                raise failure_error(
                     AttemptFailure("ERR_PRIVATE_ADDRESS", str(e), retryable=False)
                 ) from None
             except (OSError, TimeoutError) as e:
-                raise _failure(
+                raise failure_error(
                     AttemptFailure("ERR_DNS", f"could not resolve host: {e or 'timed out'}")
                 ) from None
         headers = {
@@ -96,18 +96,20 @@ class TargetCaller:
         try:
             response = await _send_heartbeating(self._pool.client, request, attempt.timeout_s)
         except (httpx.TimeoutException, TimeoutError):
-            raise _failure(
+            raise failure_error(
                 AttemptFailure("ERR_TIMEOUT", f"no answer within {attempt.timeout_s:g} s")
             ) from None
         except httpx.ConnectError as e:
-            raise _failure(_connect_failure(e)) from None
+            raise failure_error(_connect_failure(e)) from None
         except httpx.HTTPError as e:
-            raise _failure(AttemptFailure("ERR_CONNECTION", f"{type(e).__name__}: {e}")) from None
+            raise failure_error(
+                AttemptFailure("ERR_CONNECTION", f"{type(e).__name__}: {e}")
+            ) from None
         duration_ms = (time.perf_counter() - started) * 1000
         if 200 <= response.status_code < 300:
             return AttemptResult(response.status_code, duration_ms)
         code = response.status_code
-        raise _failure(
+        raise failure_error(
             AttemptFailure(
                 "ERR_HTTP_STATUS",
                 f"target answered HTTP {code} {response.reason_phrase}".strip(),
@@ -155,7 +157,7 @@ def _connect_failure(error: httpx.ConnectError) -> AttemptFailure:
     return AttemptFailure("ERR_CONNECTION", f"connection failed: {text}")
 
 
-def _failure(failure: AttemptFailure) -> ApplicationError:
+def failure_error(failure: AttemptFailure) -> ApplicationError:
     # Non-retryable for Temporal: the workflow owns the retry loop and decides from details.
     return ApplicationError(failure.message, failure, type=failure.code, non_retryable=True)
 

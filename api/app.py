@@ -10,8 +10,8 @@ from fastapi import FastAPI
 from api import openapi
 from api.errors import install_handlers
 from api.routes import taskhook
-from api.task_store import TaskStore
 from tasklane.config import Settings
+from tasklane.task_store import TaskStore
 from tasklane.temporal_client import connect
 
 

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from api.errors import Unauthorized
-from api.task_store import TaskStore
 from tasklane.config import ApiKey, Settings
+from tasklane.task_store import TaskStore
 
 
 def get_settings(request: Request) -> Settings:

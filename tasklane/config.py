@@ -11,9 +11,14 @@ import hashlib
 import tomllib
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tasklane.model import RetryPolicy
+from tasklane.task_types import TaskType, TaskTypes
+from tasklane.times import parse_duration
 
 
 class ApiKey(BaseModel):
@@ -47,15 +52,94 @@ class SigningConfig(BaseModel):
     secrets: list[str] = Field(default_factory=list)
 
 
-class TaskTypeConfig(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class ResultsConfig(BaseModel):
+    """Where results of Python handlers are kept: with the task, in its Temporal history."""
 
-    name: str
-    handler: str = "http"
+    model_config = ConfigDict(extra="forbid")
+
+    retention: str = "PT1H"  # after the task finishes; then results read as expired (410)
+    # Results travel in one activity result, which Temporal caps at 2 MB (base64 adds a third).
+    max_bytes: int = Field(1024 * 1024, ge=0, le=1_400_000)
+    max_count: int = Field(100, ge=0, le=1000)
+
+    @field_validator("retention")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @property
+    def retention_s(self) -> float:
+        return parse_duration(self.retention).total_seconds()
+
+
+class TaskRetryConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_attempts: int = Field(25, ge=1, le=1000)
+    backoff: Literal["taskhook", "exponential", "fixed"] = "taskhook"
+    initial_delay: float = Field(1.0, ge=0)
+    max_delay: float | None = Field(None, ge=0)
+
+
+class TaskTypeConfig(BaseModel):
+    """One `[[task_types]]` entry."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:\-]+$")
+    handler: str = "http"  # or "package.module:function"
     url: str | None = None
     method: str = "POST"
     headers: dict[str, str] = Field(default_factory=dict)
-    ttl: str | None = None
+    ttl: str | None = None  # ISO 8601 duration; absent = per task
+    retry: TaskRetryConfig = Field(default_factory=TaskRetryConfig)
+    timeout: str | None = None  # per attempt, ISO 8601 duration
+    task_queue: str | None = None
+    result_retention: str | None = None  # default: [results] retention
+
+    @field_validator("ttl", "timeout", "result_retention")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+    @model_validator(mode="after")
+    def _http_needs_url(self) -> TaskTypeConfig:
+        if self.handler == "http" and not self.url:
+            raise ValueError(f"task type {self.name}: handler 'http' needs a url")
+        if self.handler != "http" and ":" not in self.handler:
+            raise ValueError(
+                f"task type {self.name}: handler must be 'http' or 'package.module:function'"
+            )
+        return self
+
+    def to_task_type(self, results: ResultsConfig) -> TaskType:
+        retention = self.result_retention or results.retention
+        return TaskType(
+            name=self.name,
+            handler=self.handler,
+            url=self.url,
+            method=self.method.upper(),
+            headers=self.headers,
+            ttl_s=_seconds(self.ttl),
+            retry=RetryPolicy(
+                max_attempts=self.retry.max_attempts,
+                backoff=self.retry.backoff,
+                initial_delay_s=self.retry.initial_delay,
+                max_delay_s=self.retry.max_delay,
+            ),
+            timeout_s=_seconds(self.timeout),
+            task_queue=self.task_queue,
+            result_retention_s=parse_duration(retention).total_seconds(),
+            max_result_bytes=results.max_bytes,
+            max_results=results.max_count,
+        )
+
+
+def _seconds(duration: str | None) -> float | None:
+    return None if duration is None else parse_duration(duration).total_seconds()
 
 
 class Limits(BaseModel):
@@ -75,6 +159,7 @@ class Limits(BaseModel):
     max_delay_s: float = 365 * 86400.0
     max_timeout_s: float = 3600.0
     max_attempts: int = 50
+    max_blockers: int = 20
     # The payload travels in every attempt and every notification: its size times their
     # number must stay well inside Temporal's 50 MB history limit.
     max_task_history_bytes: int = 16 * 1024 * 1024
@@ -89,6 +174,7 @@ class TasklaneConfig(BaseModel):
     api_keys: list[ApiKey] = Field(default_factory=list)
     signing: SigningConfig = Field(default_factory=SigningConfig)
     task_types: list[TaskTypeConfig] = Field(default_factory=list)
+    results: ResultsConfig = Field(default_factory=ResultsConfig)
     limits: Limits = Field(default_factory=Limits)
 
     @classmethod
@@ -101,6 +187,11 @@ class TasklaneConfig(BaseModel):
     @cached_property
     def _keys_by_hash(self) -> dict[str, ApiKey]:
         return {key.token_sha256: key for key in self.api_keys}
+
+    @cached_property
+    def types(self) -> TaskTypes:
+        """The task types of this file (handlers are imported only by workers)."""
+        return TaskTypes([t.to_task_type(self.results) for t in self.task_types])
 
     def authenticate(self, token: str) -> ApiKey | None:
         digest = hashlib.sha256(token.encode()).hexdigest()

@@ -59,6 +59,12 @@ GROUP_EVENTS = frozenset(
 
 WORKFLOW_TYPE = "TaskWorkflow"
 TASK_TYPE_HTTP = "http"
+# How an attempt runs: the built-in HTTP call, or a Python handler registered on a worker.
+HANDLER_HTTP = "http"
+HANDLER_PYTHON = "python"
+# The error a dependent ends with when one of its blocking tasks did not succeed.
+BLOCKER_FAILED = "blocker-failed"
+DEFAULT_RESULT_RETENTION_S = 3600.0
 
 
 @dataclass
@@ -98,6 +104,34 @@ class TaskError:
 
 
 @dataclass
+class TaskScope:
+    """Who and what the task is about, beyond its organisation (ricloud's source, session
+    and poll, a System tasks client account, a Metavault project). All optional."""
+
+    client_account: int | None = None
+    project: str | None = None
+    source: str | None = None
+    session: str | None = None
+    poll: str | None = None
+    source_type: str | None = None
+    # The highest-level argument of the task (ricloud's string `target`).
+    subject: str | None = None
+
+
+@dataclass
+class ResultInfo:
+    """One published result; its bytes stay in the attempt's history (see TaskStore)."""
+
+    id: str
+    content_type: str
+    md5: str
+    size: int
+    created_at: datetime
+    identifier: str | None = None
+    consumed_at: datetime | None = None
+
+
+@dataclass
 class TaskSpec:
     """What the client asked for; never changes after submit."""
 
@@ -106,7 +140,8 @@ class TaskSpec:
     key_id: str
     created_at: datetime
     execute_after: datetime
-    target: HttpTarget
+    # None for a Python-handler task: its type says what runs.
+    target: HttpTarget | None
     type: str = TASK_TYPE_HTTP
     user: str | None = None
     payload: Any = None
@@ -116,6 +151,17 @@ class TaskSpec:
     expires_at: datetime | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeout_s: float = 30.0
+    handler: str = HANDLER_HTTP
+    # The queue the handler's attempts run on (a team's own worker); None = the task's queue.
+    handler_queue: str | None = None
+    scope: TaskScope = field(default_factory=TaskScope)
+    # Task ids (Taskhook form) that must all complete before this task may run.
+    blocked_by: list[str] = field(default_factory=list)
+    result_retention_s: float = DEFAULT_RESULT_RETENTION_S
+    max_result_bytes: int = 1024 * 1024
+    max_results: int = 100
+    # How long the running view may keep the task without a heartbeat (issue: system tasks).
+    ttl_s: float | None = None
 
 
 @dataclass
@@ -131,6 +177,9 @@ class TaskState:
     started_at: datetime | None = None
     completed_at: datetime | None = None
     error: TaskError | None = None
+    # What a Python handler returned, and the results it published.
+    result_meta: dict[str, Any] | None = None
+    results: list[ResultInfo] = field(default_factory=list)
 
 
 @dataclass
@@ -204,6 +253,36 @@ class CancelResult:
     status: Status
 
 
+@dataclass
+class DependentRequest:
+    """A suspended task asks its blocker to tell it how the blocker ends."""
+
+    task_id: str
+
+
+@dataclass
+class BlockerOutcome:
+    task_id: str
+    status: Status
+    note: str | None = None  # why a blocker that cannot be read counts as failed
+
+
+@dataclass
+class AckRequest:
+    result_id: str
+
+
 # Memo keys: the spec is written once at start, the state at every transition.
 MEMO_SPEC = "spec"
 MEMO_STATE = "state"
+
+
+def initial_state(spec: TaskSpec, now: datetime) -> TaskState:
+    """Where a new task starts: waiting for its blockers, for its time, or due."""
+    if spec.blocked_by:
+        status = Status.SUSPENDED
+    elif spec.execute_after > now:
+        status = Status.SCHEDULED
+    else:
+        status = Status.QUEUED
+    return TaskState(status=status, updated_at=now)

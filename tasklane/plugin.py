@@ -1,8 +1,10 @@
 """TasklanePlugin: the Tasklane workflows and activities, for any Temporal worker.
 
-A team that already runs Temporal adds Tasklane to its own worker with one line:
+A team that already runs Temporal adds Tasklane to its own worker with one line, and its own
+task types (Python handlers) beside the built-in HTTP one:
 
-    Worker(client, task_queue="tasklane", plugins=[TasklanePlugin(config)])
+    Worker(client, task_queue="tasklane",
+           plugins=[TasklanePlugin(config, task_types=[TaskType("REPORT", handler=report)])])
 """
 
 from __future__ import annotations
@@ -14,21 +16,33 @@ from temporalio.plugin import SimplePlugin
 
 from activities.http_target import TargetCaller
 from activities.notifications import NotificationSender
+from activities.python_handlers import HandlerRunner
+from activities.task_reads import read_task_outcomes
 from tasklane.config import TasklaneConfig
+from tasklane.task_types import TaskType, TaskTypes
 from workflows.task import TaskWorkflow
 
 
 class TasklanePlugin(SimplePlugin):
-    def __init__(self, config: TasklaneConfig | None = None) -> None:
+    def __init__(
+        self, config: TasklaneConfig | None = None, task_types: list[TaskType] | None = None
+    ) -> None:
         config = config or TasklaneConfig()
+        self.task_types = merged_types(config, task_types)
         self._caller = TargetCaller(allow_private=config.allow_private_targets)
         self._sender = NotificationSender(
             secrets=config.signing.secrets, allow_private=config.allow_private_targets
         )
+        self._runner = HandlerRunner(self.task_types.handlers())
         super().__init__(
             "tasklane",
             workflows=[TaskWorkflow],
-            activities=[self._caller.call_target, self._sender.deliver_notification],
+            activities=[
+                self._caller.call_target,
+                self._sender.deliver_notification,
+                self._runner.run_handler,
+                read_task_outcomes,
+            ],
             run_context=self._connection_pools,
         )
 
@@ -39,3 +53,9 @@ class TasklanePlugin(SimplePlugin):
         finally:
             await self._caller.aclose()
             await self._sender.aclose()
+
+
+def merged_types(config: TasklaneConfig, in_code: list[TaskType] | None) -> TaskTypes:
+    """The config file's types, then those declared in code (which win on a name clash)."""
+    from_config = [t.to_task_type(config.results) for t in config.task_types]
+    return TaskTypes([*from_config, *(in_code or [])])

@@ -8,9 +8,12 @@ packed into one KeywordList as `name:value` strings instead of taking a column e
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio.common import SearchAttributeKey
+
+if TYPE_CHECKING:
+    from tasklane.model import ResultInfo, TaskSpec
 
 TASK_STATUS = SearchAttributeKey.for_keyword("TaskStatus")
 TASK_ORG = SearchAttributeKey.for_keyword("TaskOrg")
@@ -20,6 +23,7 @@ TASK_TAGS = SearchAttributeKey.for_keyword_list("TaskTags")
 TASK_LABELS = SearchAttributeKey.for_keyword_list("TaskLabels")
 TASK_STARTED_AT = SearchAttributeKey.for_datetime("TaskStartedAt")
 TASK_COMPLETED_AT = SearchAttributeKey.for_datetime("TaskCompletedAt")
+TASK_CREATED_AT = SearchAttributeKey.for_datetime("TaskCreatedAt")
 TASK_ATTEMPTS = SearchAttributeKey.for_int("TaskAttempts")
 
 ALL: list[SearchAttributeKey[Any]] = [
@@ -31,13 +35,35 @@ ALL: list[SearchAttributeKey[Any]] = [
     TASK_LABELS,
     TASK_STARTED_AT,
     TASK_COMPLETED_AT,
+    TASK_CREATED_AT,
     TASK_ATTEMPTS,
 ]
+
+# The scope fields packed into TaskLabels, by label name.
+SCOPE_LABELS = ("client_account", "project", "source", "session", "poll", "source_type")
+HAS_RESULTS = "has:results"
 
 
 def label(name: str, value: object) -> str:
     """One packed exact-match label, e.g. `user:42`."""
     return f"{name}:{value}"
+
+
+def task_labels(spec: TaskSpec, results: list[ResultInfo] | None = None) -> list[str]:
+    """Every exact-match label of a task: who created it, its scope, its results."""
+    labels = [label("key", spec.key_id)]
+    if spec.user:
+        labels.append(label("user", spec.user))
+    if spec.unique_id:
+        labels.append(label("unique_id", spec.unique_id[:200]))
+    for name in SCOPE_LABELS:
+        value = getattr(spec.scope, name)
+        if value is not None:
+            labels.append(label(name, value))
+    if results:
+        labels.append(HAS_RESULTS)
+        labels += [label("result", r.id) for r in results]
+    return labels
 
 
 def dev_server_flags() -> list[str]:

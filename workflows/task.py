@@ -1,9 +1,10 @@
 """TaskWorkflow: one task's whole life, from submit to its final status.
 
-The workflow owns delays, expiry, the retry loop and cancellation, so every waiting state
-(`scheduled`, `retrying`) is a durable timer that an update can interrupt. At every
-transition it rewrites the `state` memo and the search attributes, so the API can read and
-list tasks from Temporal visibility even while no worker runs.
+The workflow owns delays, expiry, suspension on blocking tasks, the retry loop and
+cancellation, so every waiting state (`suspended`, `scheduled`, `retrying`) is a durable
+wait that an update can interrupt. At every transition it rewrites the `state` memo and the
+search attributes, so the API can read and list tasks from Temporal visibility even while no
+worker runs. A task that published results stays open for their retention, to take acks.
 """
 
 from __future__ import annotations
@@ -20,14 +21,20 @@ from temporalio.exceptions import TimeoutError as ActivityTimeoutError
 
 with workflow.unsafe.imports_passed_through():
     from activities.http_target import AttemptFailure, AttemptInput
+    from activities.python_handlers import HandlerInput, HandlerResult
     from tasklane import search_attributes as sa
     from tasklane.model import (
         EVENT_FOR_STATUS,
+        HANDLER_PYTHON,
         MEMO_STATE,
         SEARCH_ATTRIBUTES_ONLY,
         WORKFLOW_TYPE,
+        AckRequest,
+        BlockerOutcome,
         CancelRequest,
         CancelResult,
+        DependentRequest,
+        ResultInfo,
         Status,
         TaskError,
         TaskInput,
@@ -35,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         TaskState,
     )
     from tasklane.times import iso
+    from workflows.blockers import Blockers, Dependents
     from workflows.outbox import Outbox
     from workflows.retry_schedule import delay_before_retry
 
@@ -53,6 +61,8 @@ class TaskWorkflow:
         self._state = task.state
         self._cancel_requested = False
         self._outbox = Outbox(task.spec.notifications)
+        self._blockers = Blockers(task.spec.task_id, task.spec.blocked_by)
+        self._dependents = Dependents()
 
     @workflow.run
     async def run(self, task: TaskInput) -> TaskOutcome:
@@ -64,10 +74,16 @@ class TaskWorkflow:
             # `task.cancelled` goes out on this path: the workflow stops at once.
             if not self._state.status.finished:
                 self._transition(Status.CANCELLED, completed_at=workflow.now())
+            # Dependents would otherwise stay suspended: a terminated workflow cannot do this.
+            await self._dependents.tell(BlockerOutcome(self._spec.task_id, self._state.status))
             raise
 
     async def _live(self) -> TaskOutcome:
         spec = self._spec
+        if self._state.status == Status.SUSPENDED:
+            ended = await self._wait_for_blockers()
+            if ended is not None:
+                return ended
         if self._state.status == Status.SCHEDULED:
             wait_s = (spec.execute_after - workflow.now()).total_seconds()
             if wait_s > 0:
@@ -79,9 +95,37 @@ class TaskWorkflow:
                 Status.EXPIRED,
                 TaskError("expired", "expires_after passed before the first attempt"),
             )
-        # Due now. `queued` is announced, not stored: the attempt below overwrites it at once.
-        self._transition(Status.QUEUED, persist=False)
+        # Due now. `queued` is announced, not stored: the attempt below overwrites it at once;
+        # but it replaces `suspended`, which reads would otherwise go on showing.
+        self._transition(Status.QUEUED, persist=self._state.status == Status.SUSPENDED)
         return await self._attempt_until_done()
+
+    async def _wait_for_blockers(self) -> TaskOutcome | None:
+        """Stay suspended until every blocker succeeded; the outcome if the task ends here."""
+        spec = self._spec
+        await self._blockers.subscribe()
+        timeout_s = None
+        if spec.expires_at is not None:
+            timeout_s = max(0.0, (spec.expires_at - workflow.now()).total_seconds())
+        try:
+            await workflow.wait_condition(
+                lambda: self._cancel_requested or self._blockers.settled,
+                timeout=timeout_s,
+                timeout_summary="expires_after, while suspended",
+            )
+        except TimeoutError:
+            return await self._finish(
+                Status.EXPIRED,
+                TaskError("expired", "expires_after passed while waiting for blocking tasks"),
+            )
+        if self._cancel_requested:
+            return await self._finish(Status.CANCELLED)
+        failure = self._blockers.failure
+        if failure is not None:
+            return await self._finish(Status.FAILED, failure)
+        if spec.execute_after > workflow.now():
+            self._transition(Status.SCHEDULED)
+        return None
 
     async def _attempt_until_done(self) -> TaskOutcome:
         spec = self._spec
@@ -96,15 +140,15 @@ class TaskWorkflow:
                 next_attempt_at=None,
             )
             try:
-                await workflow.execute_activity(
-                    "call_target",
-                    AttemptInput(spec.task_id, attempt, spec.target, spec.payload, spec.timeout_s),
-                    start_to_close_timeout=timedelta(seconds=spec.timeout_s + 10),
-                    heartbeat_timeout=ATTEMPT_HEARTBEAT_TIMEOUT,
-                    schedule_to_start_timeout=self._time_left_to_start(attempt),
-                    retry_policy=SINGLE_TRY,
-                    summary=f"attempt {attempt}: {spec.target.method} {spec.target.url}"[:200],
-                )
+                if spec.handler == HANDLER_PYTHON:
+                    result = await self._run_handler(attempt)
+                    return await self._finish(
+                        Status.COMPLETED,
+                        error=None,
+                        result_meta=result.result_meta,
+                        results=[published.info for published in result.results],
+                    )
+                await self._call_target(attempt)
                 return await self._finish(Status.COMPLETED, error=None)
             except ActivityError as e:
                 if _never_started(e) and attempt == 1:
@@ -122,6 +166,45 @@ class TaskWorkflow:
             outcome = await self._wait_for_retry(attempt, failure, error)
             if outcome is not None:
                 return outcome
+
+    async def _call_target(self, attempt: int) -> None:
+        spec = self._spec
+        assert spec.target is not None
+        await workflow.execute_activity(
+            "call_target",
+            AttemptInput(spec.task_id, attempt, spec.target, spec.payload, spec.timeout_s),
+            start_to_close_timeout=timedelta(seconds=spec.timeout_s + 10),
+            heartbeat_timeout=ATTEMPT_HEARTBEAT_TIMEOUT,
+            schedule_to_start_timeout=self._time_left_to_start(attempt),
+            retry_policy=SINGLE_TRY,
+            summary=f"attempt {attempt}: {spec.target.method} {spec.target.url}"[:200],
+        )
+
+    async def _run_handler(self, attempt: int) -> HandlerResult:
+        spec = self._spec
+        return await workflow.execute_activity(
+            "run_handler",
+            HandlerInput(
+                task_id=spec.task_id,
+                type=spec.type,
+                organisation=spec.organisation,
+                user=spec.user,
+                scope=spec.scope,
+                payload=spec.payload,
+                attempt=attempt,
+                timeout_s=spec.timeout_s,
+                max_result_bytes=spec.max_result_bytes,
+                max_results=spec.max_results,
+            ),
+            result_type=HandlerResult,
+            # The handler's own deadline fires first and reports ERR_TIMEOUT.
+            start_to_close_timeout=timedelta(seconds=spec.timeout_s + 10),
+            heartbeat_timeout=ATTEMPT_HEARTBEAT_TIMEOUT,
+            schedule_to_start_timeout=self._time_left_to_start(attempt),
+            retry_policy=SINGLE_TRY,
+            task_queue=spec.handler_queue,
+            summary=f"attempt {attempt}: {spec.type} handler"[:200],
+        )
 
     async def _wait_for_retry(
         self, attempt: int, failure: AttemptFailure, error: TaskError
@@ -173,12 +256,40 @@ class TaskWorkflow:
         self._transition(
             status, error=error, completed_at=workflow.now(), next_attempt_at=None, **changes
         )
-        # The task's status is final now; stay open only until every notification is out
-        # and a cancel update in flight has answered its caller.
-        await workflow.wait_condition(
-            lambda: self._outbox.idle and workflow.all_handlers_finished()
-        )
+        # The task's status is final now. Stay open while its results are retained (to take
+        # acks), and until every notification is out, every dependent has been told, and a
+        # cancel update in flight has answered its caller.
+        if self._state.results:
+            await self._retain_results()
+        while True:
+            await workflow.wait_condition(
+                lambda: (
+                    self._dependents.untold
+                    or (self._outbox.idle and workflow.all_handlers_finished())
+                )
+            )
+            if not self._dependents.untold:
+                break
+            await self._dependents.tell(BlockerOutcome(self._spec.task_id, status))
         return TaskOutcome(status, self._state.attempts, self._state.error)
+
+    async def _retain_results(self) -> None:
+        """Wait out the result retention, telling dependents at once as they subscribe."""
+        end = self._retention_end()
+        while (left_s := (end - workflow.now()).total_seconds()) > 0:
+            try:
+                await workflow.wait_condition(
+                    lambda: self._dependents.untold,
+                    timeout=left_s,
+                    timeout_summary="result retention",
+                )
+            except TimeoutError:
+                return
+            await self._dependents.tell(BlockerOutcome(self._spec.task_id, self._state.status))
+
+    def _retention_end(self) -> Any:
+        completed_at = self._state.completed_at or workflow.now()
+        return completed_at + timedelta(seconds=self._spec.result_retention_s)
 
     def _transition(self, status: Status, *, persist: bool = True, **changes: Any) -> None:
         """Move to `status`: persist it (search attributes always, the memo snapshot unless the
@@ -193,7 +304,9 @@ class TaskWorkflow:
             **changes,
         )
         if persist:
-            self._persist(memo=status not in SEARCH_ATTRIBUTES_ONLY)
+            # A handler's result_meta and results live in the memo only.
+            carries_results = bool(changes.get("result_meta") or changes.get("results"))
+            self._persist(memo=status not in SEARCH_ATTRIBUTES_ONLY or carries_results)
         event = EVENT_FOR_STATUS.get(status)
         if event:
             self._outbox.emit(event, self._event_body)
@@ -209,6 +322,9 @@ class TaskWorkflow:
             updates.append(sa.TASK_STARTED_AT.value_unset())
         if state.completed_at:
             updates.append(sa.TASK_COMPLETED_AT.value_set(state.completed_at))
+        if state.results:
+            # Result ids become labels, so a result is found from its id alone.
+            updates.append(sa.TASK_LABELS.value_set(sa.task_labels(self._spec, state.results)))
         workflow.upsert_search_attributes(updates)
         if memo:
             workflow.upsert_memo({MEMO_STATE: state})
@@ -236,7 +352,7 @@ class TaskWorkflow:
             "status": state.status.value,
             "previous_status": state.previous_status.value if state.previous_status else None,
             "attempt": state.attempts or None,
-            "target": dataclasses.asdict(spec.target),
+            "target": dataclasses.asdict(spec.target) if spec.target else None,
             "payload": spec.payload,
         }
         if state.error and state.status.finished:
@@ -260,6 +376,36 @@ class TaskWorkflow:
             )
         if status.finished:
             raise ApplicationError(f"the task is already {status.value}", type="TaskFinished")
+
+    @workflow.update
+    def ack_result(self, request: AckRequest) -> ResultInfo:
+        """Mark a result consumed (ricloud `POST /results/{id}/ack`)."""
+        results = self._state.results
+        index = next(i for i, r in enumerate(results) if r.id == request.result_id)
+        if results[index].consumed_at is None:
+            acked = dataclasses.replace(results[index], consumed_at=workflow.now())
+            self._state = dataclasses.replace(
+                self._state, results=[*results[:index], acked, *results[index + 1 :]]
+            )
+            workflow.upsert_memo({MEMO_STATE: self._state})
+        return self._state.results[index]
+
+    @ack_result.validator
+    def _may_ack(self, request: AckRequest) -> None:
+        if not any(r.id == request.result_id for r in self._state.results):
+            raise ApplicationError("no such result", type="ResultNotFound")
+        if workflow.now() >= self._retention_end():
+            raise ApplicationError("the result has expired", type="ResultExpired")
+
+    @workflow.signal
+    def add_dependent(self, request: DependentRequest) -> None:
+        """A suspended task waits on this one: tell it how this task ends."""
+        self._dependents.add(request.task_id)
+
+    @workflow.signal
+    def blocker_finished(self, outcome: BlockerOutcome) -> None:
+        """One of this task's blockers has ended."""
+        self._blockers.record(outcome)
 
     @workflow.query
     def state(self) -> TaskState:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from api.task_store import TaskView
 from tasklane.model import NotificationEndpoint
+from tasklane.task_store import TaskView
 from tasklane.times import iso
 
 
@@ -15,7 +15,8 @@ def render_task(view: TaskView) -> dict[str, Any]:
     return {
         "id": spec.task_id,
         "status": state.status.value,
-        "target": dataclasses.asdict(spec.target),
+        "target": dataclasses.asdict(spec.target) if spec.target else None,
+        "type": spec.type,
         "notifications": _notifications(spec.notifications),
         "payload": spec.payload,
         "tags": spec.tags,
@@ -36,6 +37,8 @@ def render_task(view: TaskView) -> dict[str, Any]:
         "next_attempt_at": iso(state.next_attempt_at),
         "completed_at": iso(state.completed_at),
         "error": dataclasses.asdict(state.error) if state.error else None,
+        "blocked_by": spec.blocked_by,
+        "result_meta": state.result_meta,
     }
 
 

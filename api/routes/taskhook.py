@@ -14,8 +14,8 @@ from api.errors import InvalidRequest, NotFound, TooLarge, from_validation_error
 from api.openapi import json_body
 from api.render.taskhook import render_task
 from api.schemas.taskhook import TAG_PATTERN, SubmitTask, build_task, check_task_id
-from api.task_store import TaskView
 from tasklane.model import Status
+from tasklane.task_store import TaskView
 
 router = APIRouter(prefix="/v1", tags=["Taskhook: tasks"])
 
@@ -38,6 +38,8 @@ async def submit_task(
     spec, state = build_task(
         body, key, config.limits, allow_private=config.allow_private_targets, now=_now()
     )
+    if spec.blocked_by:
+        await store.check_blockers(spec)
     view, created = await store.submit(spec, state)
     return JSONResponse(render_task(view), status_code=201 if created else 200)
 

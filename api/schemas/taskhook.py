@@ -14,15 +14,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.errors import InvalidRequest, TooLarge, Unprocessable
 from tasklane.config import ApiKey, Limits
+from tasklane.ids import parse_task_id
 from tasklane.model import (
     GROUP_EVENTS,
     TASK_EVENTS,
     HttpTarget,
     NotificationEndpoint,
     RetryPolicy,
-    Status,
     TaskSpec,
     TaskState,
+    initial_state,
 )
 from tasklane.netguard import PrivateAddressError, check_url_literal
 from tasklane.times import iso, parse_duration, parse_when
@@ -69,6 +70,9 @@ class SubmitTask(_Strict):
     tags: str | list[str] | None = None
     retry: RetryIn | None = None
     timeout: float | str | None = Field(None, description="seconds, or an ISO 8601 duration")
+    blocked_by: list[str] | None = Field(
+        None, description="ids of tasks that must all complete before this one runs"
+    )
 
 
 def task_id_for(organisation: str, unique_id: str | None) -> str:
@@ -128,10 +132,27 @@ def build_task(
         unique_id=body.unique_id,
         retry=_retry(body.retry, limits),
         timeout_s=_timeout(body.timeout, limits),
+        blocked_by=blocker_ids(body.blocked_by, limits),
     )
     _check_history_budget(spec, payload_bytes, limits)
-    status = Status.SCHEDULED if execute_after > now else Status.QUEUED
-    return spec, TaskState(status=status, updated_at=now)
+    return spec, initial_state(spec, now)
+
+
+def blocker_ids(raw: list[str] | None, limits: Limits) -> list[str]:
+    """Blocker ids in any dialect's form, as workflow ids, without repeats."""
+    if not raw:
+        return []
+    if len(raw) > limits.max_blockers:
+        raise Unprocessable(
+            f"blocked_by lists more than {limits.max_blockers} tasks", field="blocked_by"
+        )
+    ids = []
+    for text in raw:
+        task_id = parse_task_id(text)
+        if task_id is None:
+            raise InvalidRequest(f"blocked_by: {text[:80]!r} is not a task id", field="blocked_by")
+        ids.append(task_id)
+    return list(dict.fromkeys(ids))
 
 
 def check_task_id(task_id: str) -> bool:

@@ -13,11 +13,11 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from api.schemas.taskhook import SubmitTask, build_task
-from api.task_store import TaskStore
 from tasklane import binaries
 from tasklane.config import ApiKey, Limits, SigningConfig, TasklaneConfig
 from tasklane.model import Status, TaskOutcome
 from tasklane.plugin import TasklanePlugin
+from tasklane.task_store import TaskStore
 from tasklane.temporal_client import ensure_search_attributes
 from tests.receiver import Receiver
 

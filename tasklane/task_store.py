@@ -22,11 +22,12 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.errors import Conflict, Unavailable
 from tasklane import search_attributes as sa
+from tasklane.errors import InvalidTask, NotCancellable, NoWorker
 from tasklane.model import (
     MEMO_SPEC,
     MEMO_STATE,
+    TASK_TYPE_HTTP,
     WORKFLOW_TYPE,
     CancelRequest,
     CancelResult,
@@ -79,21 +80,45 @@ class TaskStore:
         except WorkflowAlreadyStartedError:
             existing = await self.get(spec.organisation, spec.task_id)
             if existing is None:
-                raise Conflict("a task with this unique_id exists but cannot be read") from None
+                raise InvalidTask(
+                    "a task with this unique_id exists but belongs to no organisation you can read",
+                    field="unique_id",
+                ) from None
             return existing, False
 
     async def get(self, organisation: str, task_id: str) -> TaskView | None:
         """The task if it exists and belongs to `organisation`, else None."""
-        try:
-            description = await self.client.get_workflow_handle(task_id).describe()
-        except RPCError as e:
-            if e.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
-                return None
-            raise
-        view = await _view(description)
+        view = await describe_task(self.client, task_id)
         if view is None or view.spec.organisation != organisation:
             return None
         return view
+
+    async def check_blockers(self, spec: TaskSpec, max_depth: int = 1000) -> None:
+        """Refuse blockers that are unknown, another organisation's, or that would close a
+        cycle (a blocker that, through its own blockers, waits for this very task)."""
+        if spec.task_id in spec.blocked_by:
+            raise InvalidTask("a task cannot block itself", field="blocked_by")
+        found = await asyncio.gather(*(self.get(spec.organisation, b) for b in spec.blocked_by))
+        for blocker_id, view in zip(spec.blocked_by, found, strict=True):
+            if view is None:
+                raise InvalidTask(f"no task {blocker_id}", field="blocked_by")
+        # Walk the unfinished part of the graph upwards; finished tasks block nothing.
+        frontier = [v for v in found if v is not None and not v.state.status.finished]
+        seen: set[str] = set()
+        while frontier and len(seen) < max_depth:
+            view = frontier.pop()
+            if view.spec.task_id in seen:
+                continue
+            seen.add(view.spec.task_id)
+            if spec.task_id in view.spec.blocked_by:
+                raise InvalidTask(
+                    f"blocked_by would make a cycle through {view.spec.task_id}",
+                    field="blocked_by",
+                )
+            parents = await asyncio.gather(
+                *(self.get(spec.organisation, b) for b in view.spec.blocked_by if b not in seen)
+            )
+            frontier += [p for p in parents if p is not None and not p.state.status.finished]
 
     async def list_tasks(
         self,
@@ -128,9 +153,9 @@ class TaskStore:
         return found[offset:]
 
     async def cancel(self, view: TaskView) -> CancelResult:
-        """Ask the workflow to cancel; Conflict carries its reason when it refuses."""
+        """Ask the workflow to cancel; NotCancellable carries its reason when it refuses."""
         if view.state.status.finished:
-            raise Conflict(f"the task is already {view.state.status.value}", code="not_cancellable")
+            raise NotCancellable(f"the task is already {view.state.status.value}")
         handle = self.client.get_workflow_handle(view.spec.task_id)
         try:
             # The SDK polls the update until a worker accepts it: with no worker running that
@@ -141,15 +166,26 @@ class TaskStore:
                 )
         except WorkflowUpdateFailedError as e:
             reason = e.cause.message if isinstance(e.cause, ApplicationError) else str(e.cause)
-            raise Conflict(reason, code="not_cancellable") from None
+            raise NotCancellable(reason) from None
         except (TimeoutError, RPCTimeoutOrCancelledError):
-            raise Unavailable(
+            raise NoWorker(
                 "no worker answered the cancellation in time; the task is unchanged, retry"
             ) from None
         except RPCError as e:
             if e.status == RPCStatusCode.NOT_FOUND:
-                raise Conflict("the task has already finished", code="not_cancellable") from None
+                raise NotCancellable("the task has already finished") from None
             raise
+
+
+async def describe_task(client: Client, task_id: str) -> TaskView | None:
+    """Any organisation's task by id, from Temporal; None if there is none."""
+    try:
+        description = await client.get_workflow_handle(task_id).describe()
+    except RPCError as e:
+        if e.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
+            return None
+        raise
+    return await _view(description)
 
 
 async def _view(execution: WorkflowExecution) -> TaskView | None:
@@ -215,30 +251,29 @@ def _initial_search_attributes(spec: TaskSpec, state: TaskState) -> TypedSearchA
         SearchAttributePair(sa.TASK_ORG, spec.organisation),
         SearchAttributePair(sa.TASK_TYPE, spec.type),
         SearchAttributePair(sa.TASK_ATTEMPTS, 0),
-        SearchAttributePair(sa.TASK_LABELS, _labels(spec)),
+        SearchAttributePair(sa.TASK_LABELS, sa.task_labels(spec)),
+        SearchAttributePair(sa.TASK_CREATED_AT, spec.created_at),
     ]
     if spec.tags:
         pairs.append(SearchAttributePair(sa.TASK_TAGS, spec.tags))
     return TypedSearchAttributes(pairs)
 
 
-def _labels(spec: TaskSpec) -> list[str]:
-    labels = [sa.label("key", spec.key_id)]
-    if spec.user:
-        labels.append(sa.label("user", spec.user))
-    if spec.unique_id:
-        labels.append(sa.label("unique_id", spec.unique_id[:200]))
-    return labels
+def _what(spec: TaskSpec) -> str:
+    if spec.target is None:
+        return f"{spec.type} (Python handler)"
+    typed = f"{spec.type}: " if spec.type != TASK_TYPE_HTTP else ""
+    return f"{typed}{spec.target.method} {spec.target.url}"
 
 
 def _summary(spec: TaskSpec) -> str:
     tags = f" · tags: {', '.join(spec.tags)}" if spec.tags else ""
-    return f"{spec.target.method} {spec.target.url}{tags}"[:400]
+    return f"{_what(spec)}{tags}"[:400]
 
 
 def _details(spec: TaskSpec) -> str:
     lines = [
-        f"**target** {spec.target.method} {spec.target.url}",
+        f"**target** {_what(spec)}",
         f"**organisation** {spec.organisation}",
         f"**execute after** {iso(spec.execute_after)}",
         f"**expires at** {iso(spec.expires_at) or 'never'}",
@@ -248,4 +283,9 @@ def _details(spec: TaskSpec) -> str:
     ]
     if spec.unique_id:
         lines.append(f"**unique id** {spec.unique_id}")
+    if spec.blocked_by:
+        lines.append(f"**blocked by** {', '.join(spec.blocked_by)}")
+    scope = [f"{k} {v}" for k, v in dataclasses.asdict(spec.scope).items() if v is not None]
+    if scope:
+        lines.append(f"**scope** {' · '.join(scope)}")
     return "\n\n".join(lines)
