@@ -55,7 +55,7 @@ class HandlerRunner:
             raise failure_error(
                 AttemptFailure(
                     "ERR_NO_HANDLER",
-                    f"worker {activity.info().worker_identity or ''} has no handler for task "
+                    "this worker has no handler for task "
                     f"type {attempt.type}; register it with TasklanePlugin(task_types=...)",
                 )
             )

@@ -11,6 +11,7 @@ from api import openapi
 from api.errors import install_handlers
 from api.routes import taskhook
 from tasklane.config import Settings
+from tasklane.result_store import ResultStore
 from tasklane.task_store import TaskStore
 from tasklane.temporal_client import connect
 
@@ -22,6 +23,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = await connect(settings)
         app.state.store = TaskStore(client, settings.task_queue, settings.cancel_wait_s)
+        app.state.results = ResultStore(app.state.store)
         yield
 
     app = FastAPI(

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from api.errors import Unauthorized
 from tasklane.config import ApiKey, Settings
+from tasklane.result_store import ResultStore
 from tasklane.task_store import TaskStore
 
 
@@ -44,6 +45,37 @@ def taskhook_key(request: Request) -> ApiKey:
     return key
 
 
+def ricloud_key(request: Request) -> ApiKey:
+    """`Authorization: Token <token>` (the ricloud form; Bearer is refused here)."""
+    token = _token_from(request, ("token",), query_param=False)
+    key = get_settings(request).tasklane.authenticate(token) if token else None
+    if key is None:
+        raise Unauthorized(
+            "missing or invalid API key: send `Authorization: Token <token>`",
+            headers={"WWW-Authenticate": "Token"},
+        )
+    return key
+
+
+def bearer_key(request: Request) -> ApiKey:
+    """`Authorization: Bearer <token>` (Metavault, System tasks)."""
+    token = _token_from(request, ("bearer",), query_param=False)
+    key = get_settings(request).tasklane.authenticate(token) if token else None
+    if key is None:
+        raise Unauthorized(
+            "missing or invalid API key: send `Authorization: Bearer <token>`",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return key
+
+
+def get_results(request: Request) -> ResultStore:
+    return request.app.state.results  # type: ignore[no-any-return]
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[TaskStore, Depends(get_store)]
+ResultsDep = Annotated[ResultStore, Depends(get_results)]
 TaskhookKey = Annotated[ApiKey, Depends(taskhook_key)]
+RicloudKey = Annotated[ApiKey, Depends(ricloud_key)]
+BearerKey = Annotated[ApiKey, Depends(bearer_key)]

@@ -59,8 +59,8 @@ class ResultsConfig(BaseModel):
 
     retention: str = "PT1H"  # after the task finishes; then results read as expired (410)
     # Results travel in one activity result, which Temporal caps at 2 MB (base64 adds a third).
-    max_bytes: int = Field(1024 * 1024, ge=0, le=1_400_000)
-    max_count: int = Field(100, ge=0, le=1000)
+    max_bytes: int = Field(default=1024 * 1024, ge=0, le=1_400_000)
+    max_count: int = Field(default=100, ge=0, le=1000)
 
     @field_validator("retention")
     @classmethod
@@ -76,10 +76,10 @@ class ResultsConfig(BaseModel):
 class TaskRetryConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    max_attempts: int = Field(25, ge=1, le=1000)
+    max_attempts: int = Field(default=25, ge=1, le=1000)
     backoff: Literal["taskhook", "exponential", "fixed"] = "taskhook"
-    initial_delay: float = Field(1.0, ge=0)
-    max_delay: float | None = Field(None, ge=0)
+    initial_delay: float = Field(default=1.0, ge=0)
+    max_delay: float | None = Field(default=None, ge=0)
 
 
 class TaskTypeConfig(BaseModel):

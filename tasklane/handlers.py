@@ -9,8 +9,8 @@ A handler's exception fails the attempt, which the task's retry policy may repea
 `NonRetryableError` ends the task at once.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: the workflow decodes PublishedResult inside
+# Temporal's sandbox, where string annotations of this module do not resolve.
 import base64
 import hashlib
 import json

@@ -39,7 +39,9 @@ from tasklane.model import (
     TaskState,
     merge_live,
 )
+from tasklane.task_pages import Cursor, newest_first
 from tasklane.times import iso
+from tasklane.visibility import quote, tasks_of
 
 
 @dataclass
@@ -52,6 +54,7 @@ class TaskView:
 class TaskPage:
     total: int
     tasks: list[TaskView]
+    has_more: bool = False
 
 
 class TaskStore:
@@ -129,17 +132,32 @@ class TaskStore:
         limit: int = 100,
         offset: int = 0,
     ) -> TaskPage:
-        clauses = [f"WorkflowType = '{WORKFLOW_TYPE}'", f"TaskOrg = {_quote(organisation)}"]
+        clauses = tasks_of(organisation)
         if status is not None:
-            clauses.append(f"TaskStatus = {_quote(status.value)}")
+            clauses.append(f"TaskStatus = {quote(status.value)}")
         for tag in tags or []:
-            clauses.append(f"TaskTags = {_quote(tag)}")
+            clauses.append(f"TaskTags = {quote(tag)}")
         query = " AND ".join(clauses)
         count, executions = await asyncio.gather(
             self.client.count_workflows(query), self._page(query, limit, offset)
         )
-        views = [view for view in await asyncio.gather(*map(_view, executions)) if view]
+        views = [view for view in await asyncio.gather(*map(view_of, executions)) if view]
         return TaskPage(total=count.count, tasks=views)
+
+    async def list_newest(
+        self,
+        organisation: str,
+        clauses: list[str],
+        *,
+        limit: int,
+        after: Cursor | None = None,
+        before: Cursor | None = None,
+    ) -> TaskPage:
+        """Tasks matching every clause, newest first, from a cursor (see tasklane.task_pages)."""
+        query = " AND ".join([*tasks_of(organisation), *clauses])
+        page = await newest_first(self.client, query, limit=limit, after=after, before=before)
+        views = await asyncio.gather(*map(view_of, page.executions))
+        return TaskPage(page.total, [v for v in views if v], page.has_more)
 
     async def _page(self, query: str, limit: int, offset: int) -> list[WorkflowExecution]:
         if limit == 0:
@@ -185,10 +203,10 @@ async def describe_task(client: Client, task_id: str) -> TaskView | None:
         if e.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
             return None
         raise
-    return await _view(description)
+    return await view_of(description)
 
 
-async def _view(execution: WorkflowExecution) -> TaskView | None:
+async def view_of(execution: WorkflowExecution) -> TaskView | None:
     try:
         spec = await execution.memo_value(MEMO_SPEC, type_hint=TaskSpec)
         state = await execution.memo_value(MEMO_STATE, type_hint=TaskState)
@@ -239,10 +257,6 @@ def _settle(spec: TaskSpec, state: TaskState, execution: WorkflowExecution) -> T
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _quote(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _initial_search_attributes(spec: TaskSpec, state: TaskState) -> TypedSearchAttributes:

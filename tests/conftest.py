@@ -25,6 +25,7 @@ from temporalio.worker import Worker
 
 from api.app import create_app
 from tasklane import binaries, search_attributes
+from tasklane.client import TasklaneClient
 from tasklane.config import Settings
 from tests.receiver import Receiver
 from worker.main import build_worker
@@ -32,6 +33,18 @@ from worker.main import build_worker
 SIGNING_SECRET = "whsec_dGVzdC1zaWduaW5nLXNlY3JldC0xMjM0NTY3OA=="
 OLD_SIGNING_SECRET = "old-plain-secret"
 TOKENS = {"acme": "tok_acme_" + "a" * 24, "globex": "tok_globex_" + "b" * 24}
+# More keys by name: (organisation, user, extra TOML lines). `acme` and `globex` belong to
+# users "acme user" and "globex user" and may see every account and project.
+PROJECT = "a88f74e314fe4a326ce78aee7702d292"
+OTHER_PROJECT = "0" * 32
+KEYS: dict[str, tuple[str, str | None, str]] = {
+    "acme": ("acme", "acme user", ""),
+    "globex": ("globex", "globex user", ""),
+    "bob": ("acme", "Bob Marley", f'projects = ["{PROJECT}"]\nclient_accounts = [56, 57]\n'),
+    "alice": ("acme", "Alice", ""),
+    "acme_service": ("acme", None, ""),
+}
+TOKENS.update({name: f"tok_{name}_" + "c" * 24 for name in KEYS if name not in TOKENS})
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -41,16 +54,50 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# Python-handler types every test stack knows (see tests/handlers.py).
+TASK_TYPES = """
+[[task_types]]
+name = "SCRIPTED"
+handler = "tests.handlers:scripted"
+retry = {max_attempts = 2, backoff = "fixed", initial_delay = 0.2}
+timeout = "PT30S"
+
+[[task_types]]
+name = "SHORT_RETENTION"
+handler = "tests.handlers:scripted"
+retry = {max_attempts = 1}
+result_retention = "PT3S"
+"""
+
+
+# Python-handler types every test stack knows (see tests/handlers.py).
+TASK_TYPES = """
+[[task_types]]
+name = "SCRIPTED"
+handler = "tests.handlers:scripted"
+retry = {max_attempts = 2, backoff = "fixed", initial_delay = 0.2}
+timeout = "PT30S"
+
+[[task_types]]
+name = "SHORT_RETENTION"
+handler = "tests.handlers:scripted"
+retry = {max_attempts = 1}
+result_retention = "PT3S"
+"""
+
+
 def write_config(path: Path, *, allow_private: bool = True) -> Path:
     keys = "".join(
-        f'[[api_keys]]\ntoken_sha256 = "{hashlib.sha256(token.encode()).hexdigest()}"\n'
-        f'organisation = "{org}"\nuser = "{org} user"\n\n'
-        for org, token in TOKENS.items()
+        f'[[api_keys]]\ntoken_sha256 = "{hashlib.sha256(TOKENS[name].encode()).hexdigest()}"\n'
+        f'organisation = "{org}"\n' + (f'user = "{user}"\n' if user else "") + f"{extra}\n"
+        for name, (org, user, extra) in KEYS.items()
     )
     path.write_text(
         f"allow_private_targets = {'true' if allow_private else 'false'}\n\n{keys}"
         f'[signing]\nsecrets = ["{SIGNING_SECRET}", "{OLD_SIGNING_SECRET}"]\n\n'
-        "[limits]\nmax_payload_bytes = 262144\n"
+        "[limits]\nmax_payload_bytes = 262144\n\n"
+        "[results]\nmax_bytes = 65536\nmax_count = 5\n"
+        + TASK_TYPES
     )
     return path
 
@@ -125,9 +172,11 @@ def make_settings(
 @dataclass
 class Api:
     url: str
+    settings: Settings
 
-    def client(self, org: str | None = "acme") -> httpx.AsyncClient:
-        headers = {"Authorization": f"Bearer {TOKENS[org]}"} if org else {}
+    def client(self, key: str | None = "acme", scheme: str = "Bearer") -> httpx.AsyncClient:
+        """An HTTP client calling as the key named `key` (see KEYS); None sends no key."""
+        headers = {"Authorization": f"{scheme} {TOKENS[key]}"} if key else {}
         return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=30)
 
 
@@ -165,7 +214,7 @@ class Servers:
             await task
 
         self._stoppers.append(stop)
-        return Api(f"http://127.0.0.1:{port}")
+        return Api(f"http://127.0.0.1:{port}", settings)
 
     async def worker(self, settings: Settings) -> Worker:
         client = await Client.connect(
@@ -233,6 +282,14 @@ async def stack(
 async def acme(stack: Api) -> AsyncIterator[httpx.AsyncClient]:
     async with stack.client("acme") as client:
         yield client
+
+
+@pytest.fixture
+async def tasklane_client(stack: Api, temporal: WorkflowEnvironment) -> TasklaneClient:
+    """The Python API, on the shared stack's task queue."""
+    return TasklaneClient(
+        temporal.client, config=stack.settings.tasklane, task_queue=stack.settings.task_queue
+    )
 
 
 @pytest.fixture
