@@ -70,22 +70,6 @@ result_retention = "PT3S"
 """
 
 
-# Python-handler types every test stack knows (see tests/handlers.py).
-TASK_TYPES = """
-[[task_types]]
-name = "SCRIPTED"
-handler = "tests.handlers:scripted"
-retry = {max_attempts = 2, backoff = "fixed", initial_delay = 0.2}
-timeout = "PT30S"
-
-[[task_types]]
-name = "SHORT_RETENTION"
-handler = "tests.handlers:scripted"
-retry = {max_attempts = 1}
-result_retention = "PT3S"
-"""
-
-
 def write_config(path: Path, *, allow_private: bool = True) -> Path:
     keys = "".join(
         f'[[api_keys]]\ntoken_sha256 = "{hashlib.sha256(TOKENS[name].encode()).hexdigest()}"\n'

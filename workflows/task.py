@@ -15,13 +15,20 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError, TimeoutType
-from temporalio.exceptions import TimeoutError as ActivityTimeoutError
+from temporalio.common import SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
+
+# Workflow code of our own, imported inside the sandbox: each module passes its activity and
+# model imports through itself, which also puts them where the sandbox resolves the type
+# hints of activity results.
+from workflows.attempts import call_target, never_started, read_failure, run_handler
+from workflows.blockers import Blockers, Dependents
+from workflows.outbox import Outbox
+from workflows.retry_schedule import delay_before_retry
+from workflows.task_text import details, event_body
 
 with workflow.unsafe.imports_passed_through():
-    from activities.http_target import AttemptFailure, AttemptInput
-    from activities.python_handlers import HandlerInput, HandlerResult
+    from activities.http_target import AttemptFailure
     from tasklane import search_attributes as sa
     from tasklane.model import (
         EVENT_FOR_STATUS,
@@ -41,15 +48,7 @@ with workflow.unsafe.imports_passed_through():
         TaskOutcome,
         TaskState,
     )
-    from tasklane.times import iso
-    from workflows.blockers import Blockers, Dependents
-    from workflows.outbox import Outbox
-    from workflows.retry_schedule import delay_before_retry
 
-# A dead worker is noticed through missed heartbeats, well before the attempt's timeout.
-ATTEMPT_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
-# Temporal must never retry an attempt on its own: the loop below owns retries.
-SINGLE_TRY = RetryPolicy(maximum_attempts=1)
 MAX_RETRY_DELAY_S = 366 * 86400.0
 
 
@@ -140,18 +139,19 @@ class TaskWorkflow:
                 next_attempt_at=None,
             )
             try:
+                start_by = self._time_left_to_start(attempt)
                 if spec.handler == HANDLER_PYTHON:
-                    result = await self._run_handler(attempt)
+                    result = await run_handler(spec, attempt, start_by)
                     return await self._finish(
                         Status.COMPLETED,
                         error=None,
                         result_meta=result.result_meta,
                         results=[published.info for published in result.results],
                     )
-                await self._call_target(attempt)
+                await call_target(spec, attempt, start_by)
                 return await self._finish(Status.COMPLETED, error=None)
             except ActivityError as e:
-                if _never_started(e) and attempt == 1:
+                if never_started(e) and attempt == 1:
                     return await self._finish(
                         Status.EXPIRED,
                         TaskError("expired", "expires_after passed before a worker started it"),
@@ -159,52 +159,13 @@ class TaskWorkflow:
                         started_at=None,
                         last_attempt_at=None,
                     )
-                failure = _read_failure(e)
+                failure = read_failure(e)
             error = TaskError(failure.code, failure.message, failure.status_code)
             if not failure.retryable or attempt >= spec.retry.max_attempts:
                 return await self._finish(Status.FAILED, error)
             outcome = await self._wait_for_retry(attempt, failure, error)
             if outcome is not None:
                 return outcome
-
-    async def _call_target(self, attempt: int) -> None:
-        spec = self._spec
-        assert spec.target is not None
-        await workflow.execute_activity(
-            "call_target",
-            AttemptInput(spec.task_id, attempt, spec.target, spec.payload, spec.timeout_s),
-            start_to_close_timeout=timedelta(seconds=spec.timeout_s + 10),
-            heartbeat_timeout=ATTEMPT_HEARTBEAT_TIMEOUT,
-            schedule_to_start_timeout=self._time_left_to_start(attempt),
-            retry_policy=SINGLE_TRY,
-            summary=f"attempt {attempt}: {spec.target.method} {spec.target.url}"[:200],
-        )
-
-    async def _run_handler(self, attempt: int) -> HandlerResult:
-        spec = self._spec
-        return await workflow.execute_activity(
-            "run_handler",
-            HandlerInput(
-                task_id=spec.task_id,
-                type=spec.type,
-                organisation=spec.organisation,
-                user=spec.user,
-                scope=spec.scope,
-                payload=spec.payload,
-                attempt=attempt,
-                timeout_s=spec.timeout_s,
-                max_result_bytes=spec.max_result_bytes,
-                max_results=spec.max_results,
-            ),
-            result_type=HandlerResult,
-            # The handler's own deadline fires first and reports ERR_TIMEOUT.
-            start_to_close_timeout=timedelta(seconds=spec.timeout_s + 10),
-            heartbeat_timeout=ATTEMPT_HEARTBEAT_TIMEOUT,
-            schedule_to_start_timeout=self._time_left_to_start(attempt),
-            retry_policy=SINGLE_TRY,
-            task_queue=spec.handler_queue,
-            summary=f"attempt {attempt}: {spec.type} handler"[:200],
-        )
 
     async def _wait_for_retry(
         self, attempt: int, failure: AttemptFailure, error: TaskError
@@ -309,7 +270,7 @@ class TaskWorkflow:
             self._persist(memo=status not in SEARCH_ATTRIBUTES_ONLY or carries_results)
         event = EVENT_FOR_STATUS.get(status)
         if event:
-            self._outbox.emit(event, self._event_body)
+            self._outbox.emit(event, lambda name: event_body(self._spec, self._state, name))
 
     def _persist(self, memo: bool) -> None:
         state = self._state
@@ -328,36 +289,7 @@ class TaskWorkflow:
         workflow.upsert_search_attributes(updates)
         if memo:
             workflow.upsert_memo({MEMO_STATE: state})
-        workflow.set_current_details(self._details())
-
-    def _details(self) -> str:
-        state = self._state
-        lines = [
-            f"**status** {state.status.value} · attempt {state.attempts} of "
-            f"{self._spec.retry.max_attempts}"
-        ]
-        if state.next_attempt_at:
-            lines.append(f"**next attempt** {iso(state.next_attempt_at)}")
-        if state.error:
-            code = f" (HTTP {state.error.status_code})" if state.error.status_code else ""
-            lines.append(f"**last error** {state.error.code}{code}: {state.error.message}")
-        return "\n\n".join(lines)
-
-    def _event_body(self, event: str) -> dict[str, Any]:
-        spec, state = self._spec, self._state
-        body: dict[str, Any] = {
-            "task_id": spec.task_id,
-            "event": event,
-            "timestamp": iso(workflow.now()),
-            "status": state.status.value,
-            "previous_status": state.previous_status.value if state.previous_status else None,
-            "attempt": state.attempts or None,
-            "target": dataclasses.asdict(spec.target) if spec.target else None,
-            "payload": spec.payload,
-        }
-        if state.error and state.status.finished:
-            body["error"] = dataclasses.asdict(state.error)
-        return body
+        workflow.set_current_details(details(self._spec, state))
 
     @workflow.update
     async def cancel(self, request: CancelRequest) -> CancelResult:
@@ -411,22 +343,3 @@ class TaskWorkflow:
     def state(self) -> TaskState:
         """The live state (the memo carries the same, readable without a worker)."""
         return self._state
-
-
-def _never_started(error: ActivityError) -> bool:
-    cause = error.cause
-    return isinstance(cause, ActivityTimeoutError) and cause.type == TimeoutType.SCHEDULE_TO_START
-
-
-def _read_failure(error: ActivityError) -> AttemptFailure:
-    cause = error.cause
-    if isinstance(cause, ApplicationError) and cause.details:
-        details = cause.details[0]
-        if isinstance(details, dict):
-            return AttemptFailure(**details)
-    if isinstance(cause, ActivityTimeoutError):
-        return AttemptFailure(
-            "ERR_WORKER_LOST",
-            f"attempt lost: {cause.type.name.lower() if cause.type else 'activity'} timeout",
-        )
-    return AttemptFailure("ERR_ATTEMPT", str(cause or error))
