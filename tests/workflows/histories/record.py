@@ -1,9 +1,13 @@
 """Record TaskWorkflow histories for the replay test, from a running `tasklane dev`.
 
 Run it after a deliberate, patched change to TaskWorkflow, to add histories of the new code
-beside the old ones (never replace old ones: they stand for workflows still running):
+beside the old ones. Only cases without a saved history are recorded: old ones stand for
+workflows still running and are never replaced. The typed cases need the test handlers in
+the dev config (from the repository root):
 
-    tasklane dev --port 18000 --temporal-port 17233 --data-dir /tmp/rec    # elsewhere
+    tasklane dev --port 18000 --temporal-port 17233 --data-dir /tmp/rec   # once, then stop it
+    cat tests/workflows/histories/types.toml >> /tmp/rec/config.toml
+    tasklane dev --port 18000 --temporal-port 17233 --data-dir /tmp/rec   # elsewhere
     python tests/workflows/histories/record.py /tmp/rec/dev-token
 """
 
@@ -17,12 +21,16 @@ from pathlib import Path
 import httpx
 from temporalio.client import Client
 
+from tasklane.client import TasklaneClient
+from tasklane.config import TasklaneConfig
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[2]))
 
-from tests.receiver import Receiver  # noqa: E402
+from tests.receiver import Receiver, Reply  # noqa: E402
 
 API, TEMPORAL = "http://127.0.0.1:18000", "127.0.0.1:17233"
+CONFIG = Path("/tmp/rec/config.toml")
 
 
 def cases(r: Receiver) -> dict[str, dict[str, object]]:
@@ -56,18 +64,63 @@ def cases(r: Receiver) -> dict[str, dict[str, object]]:
     }
 
 
+def new(name: str) -> bool:
+    return not (HERE / f"{name}.json").exists()
+
+
+async def blocked_cases(r: Receiver, api: httpx.AsyncClient) -> dict[str, str]:
+    """A dependent that runs, one whose blocker fails, one whose blocker had closed."""
+
+    async def submit(body: dict[str, object]) -> str:
+        answer = await api.post("/v1/tasks", json=body)
+        answer.raise_for_status()
+        return str(answer.json()["id"])
+
+    slow = await submit({"target": r.script("/slow", Reply(200, delay_s=1.0))})
+    bad = await submit({"target": r.script("/bad", Reply(400, delay_s=1.0))})
+    done = await submit({"target": r.script("/done", 200)})
+    ids = {
+        "blocked_completed": await submit({"target": r.script("/f", 200), "blocked_by": [slow]}),
+        "blocker_failed": await submit({"target": r.script("/g", 200), "blocked_by": [bad]}),
+    }
+    await asyncio.sleep(3)  # `done` has closed by now: its outcome is read, not signalled
+    ids["blocker_closed"] = await submit({"target": r.script("/h", 200), "blocked_by": [done]})
+    return ids
+
+
+async def handler_case(client: Client) -> str:
+    """A Python handler publishing results, one acked, kept for the (short) retention."""
+    tasks = TasklaneClient(client, config=TasklaneConfig.load(CONFIG), task_queue="tasklane")
+    payload = {"meta": {"count": 2}, "results": [{"data": {"a": 1}}, {"data": {"b": 2}}]}
+    task_id = await tasks.start("SCRIPTED", organisation="dev", payload=payload)
+    for _ in range(100):
+        if (await tasks.get(task_id)).state.status.finished:
+            break
+        await asyncio.sleep(0.2)
+    first = (await tasks.results(task_id))[0]
+    await tasks.ack(task_id, first.info.id)
+    return task_id
+
+
 async def main(token: str) -> None:
     receiver = Receiver().start()
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=API, headers=headers) as api:
         ids = {}
         for name, body in cases(receiver).items():
+            if not new(name):
+                continue
             answer = await api.post("/v1/tasks", json=body)
             answer.raise_for_status()
             ids[name] = answer.json()["id"]
         await asyncio.sleep(1)
-        (await api.delete(f"/v1/tasks/{ids['cancelled_scheduled']}")).raise_for_status()
+        if "cancelled_scheduled" in ids:
+            (await api.delete(f"/v1/tasks/{ids['cancelled_scheduled']}")).raise_for_status()
         client = await Client.connect(TEMPORAL)
+        if new("blocked_completed"):
+            ids.update(await blocked_cases(receiver, api))
+        if new("handler_results"):
+            ids["handler_results"] = await handler_case(client)
         for name, task_id in ids.items():
             handle = client.get_workflow_handle(task_id)
             await handle.result()
