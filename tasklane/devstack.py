@@ -48,7 +48,11 @@ def ensure_dev_config(data_dir: Path) -> tuple[Path, str]:
         'organisation = "dev"\n'
         'user = "Developer"\n\n'
         "[signing]\n"
-        f'secrets = ["{signing_secret}"]\n'
+        f'secrets = ["{signing_secret}"]\n\n'
+        "# A Python-handler type to try typed tasks and results (ricloud `POST /tasks`).\n"
+        "[[task_types]]\n"
+        'name = "echo"\n'
+        'handler = "tasklane.example_handlers:echo"\n'
     )
     token_path.write_text(token + "\n")
     token_path.chmod(0o600)
