@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from api import openapi
 from api.errors import install_handlers
-from api.routes import taskhook
+from api.routes import metavault, ricloud, taskhook
 from tasklane.config import Settings
 from tasklane.result_store import ResultStore
 from tasklane.task_store import TaskStore
@@ -36,6 +36,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_handlers(app)
     openapi.install(app)
     app.include_router(taskhook.router)
+    app.include_router(ricloud.router)
+    app.include_router(metavault.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
