@@ -1,6 +1,7 @@
 """One attempt of a Python-handler task: call the handler registered for the task's type."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: the workflow decodes this module's results inside
+# Temporal's sandbox, where string annotations may not resolve.
 
 import asyncio
 import contextlib

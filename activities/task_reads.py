@@ -1,6 +1,7 @@
 """Reads of other tasks a workflow needs: the outcome of blockers that had already closed."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: the workflow decodes this module's results inside
+# Temporal's sandbox, where string annotations may not resolve.
 
 from dataclasses import dataclass
 

@@ -1,6 +1,6 @@
 """A Python task handler the dev config registers, to try typed tasks and results at once.
 
-    POST /tasks  {"type": "echo", "payload": {"hello": "world"}}    (Authorization: Token …)
+POST /tasks  {"type": "echo", "payload": {"hello": "world"}}    (Authorization: Token …)
 """
 
 from typing import Any

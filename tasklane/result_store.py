@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, RPCTimeoutOrCancelledError, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.python_handlers import HandlerResult
 from tasklane import search_attributes as sa
@@ -117,8 +118,13 @@ class ResultStore:
         except WorkflowUpdateFailedError as e:
             message = e.cause.message if isinstance(e.cause, ApplicationError) else str(e.cause)
             raise ResultNotAvailable(message) from None
-        except TimeoutError:
+        except (TimeoutError, RPCTimeoutOrCancelledError):
             raise NoWorker("no worker took the ack in time; the result is unchanged") from None
+        except RPCError as e:
+            if e.status == RPCStatusCode.NOT_FOUND:
+                # The workflow closed at the end of the retention between read and ack.
+                raise ResultNotAvailable(f"result {result.info.id} has expired") from None
+            raise
 
     async def _published(self, task_id: str) -> HandlerResult:
         """What the successful attempt returned, decoded from the workflow's history."""

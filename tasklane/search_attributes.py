@@ -8,6 +8,7 @@ packed into one KeywordList as `name:value` strings instead of taking a column e
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from temporalio.common import SearchAttributeKey
@@ -24,6 +25,12 @@ TASK_LABELS = SearchAttributeKey.for_keyword_list("TaskLabels")
 TASK_STARTED_AT = SearchAttributeKey.for_datetime("TaskStartedAt")
 TASK_COMPLETED_AT = SearchAttributeKey.for_datetime("TaskCompletedAt")
 TASK_CREATED_AT = SearchAttributeKey.for_datetime("TaskCreatedAt")
+# The same three moments as Unix milliseconds, for range and equality filters: SQLite
+# visibility compares Datetime attributes as text, and a stored value drops the trailing
+# zeros that the query's literal keeps, so `=` never matches and ties order wrongly.
+TASK_CREATED_MS = SearchAttributeKey.for_float("TaskCreatedMs")
+TASK_STARTED_MS = SearchAttributeKey.for_float("TaskStartedMs")
+TASK_COMPLETED_MS = SearchAttributeKey.for_float("TaskCompletedMs")
 TASK_ATTEMPTS = SearchAttributeKey.for_int("TaskAttempts")
 
 ALL: list[SearchAttributeKey[Any]] = [
@@ -36,17 +43,26 @@ ALL: list[SearchAttributeKey[Any]] = [
     TASK_STARTED_AT,
     TASK_COMPLETED_AT,
     TASK_CREATED_AT,
+    TASK_CREATED_MS,
+    TASK_STARTED_MS,
+    TASK_COMPLETED_MS,
     TASK_ATTEMPTS,
 ]
 
 # The scope fields packed into TaskLabels, by label name.
 SCOPE_LABELS = ("client_account", "project", "source", "session", "poll", "source_type")
 HAS_RESULTS = "has:results"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def label(name: str, value: object) -> str:
     """One packed exact-match label, e.g. `user:42`."""
     return f"{name}:{value}"
+
+
+def epoch_ms(moment: datetime) -> float:
+    """Unix milliseconds with the microseconds as a fraction (exact in a float64)."""
+    return (moment - EPOCH) / timedelta(milliseconds=1)
 
 
 def task_labels(spec: TaskSpec, results: list[ResultInfo] | None = None) -> list[str]:
@@ -80,5 +96,6 @@ def _cli_type(key: SearchAttributeKey[Any]) -> str:
         "KEYWORD_LIST": "KeywordList",
         "DATETIME": "Datetime",
         "INT": "Int",
+        "DOUBLE": "Double",
     }
     return names[key.indexed_value_type.name]

@@ -3,7 +3,7 @@
 SQL visibility cannot ORDER BY (the dev server and PostgreSQL answer "operation is not
 supported"): it returns open workflows first, then closed ones by close time. A stable
 newest-first order therefore comes from creation-time windows: from the cursor, widen a
-`TaskCreatedAt` window (counting, not reading) until it holds a page and one more, then read
+`TaskCreatedMs` window (counting, not reading) until it holds a page and one more, then read
 just that window and sort it by (created, id).
 """
 
@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from temporalio.client import Client, WorkflowExecution
 
 from tasklane import search_attributes as sa
-from tasklane.visibility import timestamp
+from tasklane.visibility import compare
 
 FIRST_WINDOW = timedelta(minutes=1)
 WIDEN_BY = 8
@@ -47,21 +47,21 @@ async def newest_first(
     """`limit` tasks matching `query`: the newest, those just older than `after`, or those
     just newer than `before` (still listed newest first)."""
     total = (await client.count_workflows(query)).count
-    created = sa.TASK_CREATED_AT.name
+    created = sa.TASK_CREATED_MS.name
     side = query
     if before is not None:
-        side += f" AND {created} >= {timestamp(before.created_at)}"
+        side += f" AND {compare(created, 'gte', before.created_at)}"
     elif after is not None:
-        side += f" AND {created} <= {timestamp(after.created_at)}"
+        side += f" AND {compare(created, 'lte', after.created_at)}"
     side_total = (await client.count_workflows(side)).count if side != query else total
     cursor = before or after
     anchor = cursor.created_at if cursor else (now or datetime.now(UTC))
     width = FIRST_WINDOW
     while True:
         if before is not None:
-            window = f"{side} AND {created} <= {timestamp(anchor + width)}"
+            window = f"{side} AND {compare(created, 'lte', anchor + width)}"
         else:
-            window = f"{side} AND {created} >= {timestamp(max(anchor - width, EPOCH))}"
+            window = f"{side} AND {compare(created, 'gte', max(anchor - width, EPOCH))}"
         covers_all = width > anchor - EPOCH
         count = side_total if covers_all else (await client.count_workflows(window)).count
         if count >= min(side_total, limit + 2) or covers_all:

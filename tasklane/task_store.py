@@ -267,6 +267,7 @@ def _initial_search_attributes(spec: TaskSpec, state: TaskState) -> TypedSearchA
         SearchAttributePair(sa.TASK_ATTEMPTS, 0),
         SearchAttributePair(sa.TASK_LABELS, sa.task_labels(spec)),
         SearchAttributePair(sa.TASK_CREATED_AT, spec.created_at),
+        SearchAttributePair(sa.TASK_CREATED_MS, sa.epoch_ms(spec.created_at)),
     ]
     if spec.tags:
         pairs.append(SearchAttributePair(sa.TASK_TAGS, spec.tags))

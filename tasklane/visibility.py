@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from tasklane import search_attributes as sa
 from tasklane.model import FINISHED, WORKFLOW_TYPE, Status
@@ -19,10 +19,6 @@ def quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def timestamp(moment: datetime) -> str:
-    return quote(moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
-
-
 def tasks_of(organisation: str) -> list[str]:
     return [f"WorkflowType = {quote(WORKFLOW_TYPE)}", f"{sa.TASK_ORG.name} = {quote(organisation)}"]
 
@@ -32,7 +28,8 @@ def labelled(name: str, value: object) -> str:
 
 
 def compare(attribute: str, op: str, moment: datetime) -> str:
-    return f"{attribute} {COMPARISONS[op]} {timestamp(moment)}"
+    """A comparison of a `Task*Ms` attribute (Unix milliseconds) with `moment`."""
+    return f"{attribute} {COMPARISONS[op]} {sa.epoch_ms(moment)!r}"
 
 
 def status_in(statuses: Iterable[Status]) -> str:

@@ -80,8 +80,7 @@ def write_config(path: Path, *, allow_private: bool = True) -> Path:
         f"allow_private_targets = {'true' if allow_private else 'false'}\n\n{keys}"
         f'[signing]\nsecrets = ["{SIGNING_SECRET}", "{OLD_SIGNING_SECRET}"]\n\n'
         "[limits]\nmax_payload_bytes = 262144\n\n"
-        "[results]\nmax_bytes = 65536\nmax_count = 5\n"
-        + TASK_TYPES
+        "[results]\nmax_bytes = 65536\nmax_count = 5\n" + TASK_TYPES
     )
     return path
 

@@ -278,11 +278,14 @@ class TaskWorkflow:
         updates.append(sa.TASK_ATTEMPTS.value_set(state.attempts))
         if state.started_at:
             updates.append(sa.TASK_STARTED_AT.value_set(state.started_at))
+            updates.append(sa.TASK_STARTED_MS.value_set(sa.epoch_ms(state.started_at)))
         elif state.previous_status == Status.PROCESSING:
             # The attempt never started after all (expired waiting for a worker).
             updates.append(sa.TASK_STARTED_AT.value_unset())
+            updates.append(sa.TASK_STARTED_MS.value_unset())
         if state.completed_at:
             updates.append(sa.TASK_COMPLETED_AT.value_set(state.completed_at))
+            updates.append(sa.TASK_COMPLETED_MS.value_set(sa.epoch_ms(state.completed_at)))
         if state.results:
             # Result ids become labels, so a result is found from its id alone.
             updates.append(sa.TASK_LABELS.value_set(sa.task_labels(self._spec, state.results)))

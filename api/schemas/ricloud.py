@@ -119,9 +119,9 @@ STATUSES = {
     for state in RicloudState
 }
 DATE_FILTERS = {
-    "date_created": sa.TASK_CREATED_AT.name,
-    "date_started": sa.TASK_STARTED_AT.name,
-    "date_completed": sa.TASK_COMPLETED_AT.name,
+    "date_created": sa.TASK_CREATED_MS.name,
+    "date_started": sa.TASK_STARTED_MS.name,
+    "date_completed": sa.TASK_COMPLETED_MS.name,
 }
 DATE_OPERATORS = ("gt", "gte", "lt", "lte")
 

@@ -303,7 +303,11 @@ def _timeout(raw: float | str | None, limits: Limits) -> float:
 
 
 def _check_payload(payload: Any, limits: Limits) -> int:
-    size = len(json.dumps(payload, separators=(",", ":")))
+    try:
+        # NaN and Infinity inside `payload` would be sent as invalid JSON.
+        size = len(json.dumps(payload, separators=(",", ":"), allow_nan=False))
+    except ValueError:
+        raise InvalidRequest("payload must not contain NaN or Infinity", field="payload") from None
     if size > limits.max_payload_bytes:
         raise TooLarge(
             f"payload is {size} bytes; the limit is {limits.max_payload_bytes}", field="payload"

@@ -201,6 +201,12 @@ async def test_date_created_operators_bound_the_list(ricloud) -> None:
         f"date_created[lte]={t2}": [b, a],
         f"date_created[gt]={t1}&date_created[lt]={t2}": [b],
         f"date_created={t1}": [],
+        # Bounds equal to a stored value: equality matches it, inclusive bounds keep it.
+        f"date_created={second['date_created']}": [b],
+        f"date_created[lte]={second['date_created']}": [b, a],
+        f"date_created[gte]={second['date_created']}": [c, b],
+        f"date_created[lt]={second['date_created']}": [a],
+        f"date_created[gt]={second['date_created']}": [c],
     }
     await listed(ricloud, f"session={session}", 3)
     for query, expected in cases.items():
@@ -217,6 +223,10 @@ async def test_date_started_and_completed_filters(ricloud) -> None:
     assert {t["id"] for t in page["data"]} == {done["id"], running["id"]}
     page = await listed(ricloud, f"session={session}&date_completed[lt]={now_iso()}", 1)
     assert [t["id"] for t in page["data"]] == [done["id"]]
+    page = await listed(ricloud, f"session={session}&date_completed={done['date_completed']}", 1)
+    assert [t["id"] for t in page["data"]] == [done["id"]]
+    exact_start = f"session={session}&date_started[lte]={done['date_started']}"
+    assert [t["id"] for t in (await listed(ricloud, exact_start, 1))["data"]] == [done["id"]]
 
 
 @pytest.mark.parametrize("name", ["source", "poll", "source_type", "user", "type"])

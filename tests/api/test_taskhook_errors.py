@@ -194,6 +194,7 @@ async def test_error_bodies_are_json_whatever_the_request_said(acme) -> None:
     [
         (b'{"target": "http://x.example/", "timeout": NaN}', "timeout"),
         (b'{"target": "http://x.example/", "retry": {"initial_delay": Infinity}}', "retry"),
+        (b'{"target": "http://x.example/", "payload": {"n": [1, NaN]}}', "payload"),
     ],
 )
 async def test_nan_and_infinity_are_400(acme, raw, field) -> None:
