@@ -353,9 +353,9 @@ async def test_more_than_max_blockers_is_422(acme, receiver: Receiver, path: str
 
 @pytest.mark.xfail(
     strict=True,
-    reason="a terminated workflow cannot tell its dependents, and a suspended task learns a "
-    "blocker's end only from its signal (or once, at subscribe time): the dependent stays "
-    "suspended forever (see workflows/blockers.py)",
+    reason="documented limitation (docs/decisions.md, Blocking tasks): a terminated workflow "
+    "runs no code, so it cannot tell its dependents, and a suspended task does not poll; the "
+    "dependent stays suspended until cancelled or expired",
 )
 async def test_blocker_terminated_by_an_operator_fails_the_dependent(
     acme, temporal: WorkflowEnvironment, receiver: Receiver, path: str
