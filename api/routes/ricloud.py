@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import ValidationError
 
+from api.bodies import read_body
 from api.deps import ResultsDep, SettingsDep, StoreDep, ricloud_key
 from api.errors import Gone, InvalidRequest, NotFound, Unauthorized, from_validation_error
 from api.openapi import json_body
@@ -20,7 +21,6 @@ from api.render.ricloud import (
     render_task,
     task_url,
 )
-from api.routes.taskhook import _read_body
 from api.schemas.ricloud import (
     CreateTask,
     build_task,
@@ -63,7 +63,7 @@ async def create_task(
 ) -> dict[str, Any]:
     """Create a task of a registered type; 201 with the task resource."""
     config = settings.tasklane
-    raw = await _read_body(request, config.limits.max_body_bytes)
+    raw = await read_body(request, config.limits.max_body_bytes)
     try:
         body = CreateTask.model_validate_json(raw)
     except ValidationError as e:

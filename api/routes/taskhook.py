@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from api.bodies import read_body
 from api.deps import SettingsDep, StoreDep, TaskhookKey
-from api.errors import InvalidRequest, NotFound, TooLarge, from_validation_error
+from api.errors import InvalidRequest, NotFound, from_validation_error
 from api.openapi import json_body
 from api.render.taskhook import render_task
 from api.schemas.taskhook import TAG_PATTERN, SubmitTask, build_task, check_task_id
@@ -30,7 +31,7 @@ async def submit_task(
 ) -> JSONResponse:
     """Submit a task: 201 with the task, or 200 with the existing one for a known unique_id."""
     config = settings.tasklane
-    raw = await _read_body(request, config.limits.max_body_bytes)
+    raw = await read_body(request, config.limits.max_body_bytes)
     try:
         body = SubmitTask.model_validate_json(raw)
     except ValidationError as e:
@@ -86,23 +87,6 @@ async def _find(store: StoreDep, organisation: str, task_id: str) -> TaskView:
     if view is None:
         raise NotFound(f"no task {task_id}")
     return view
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The body, refused with 413 as soon as it passes `limit` (never buffered whole)."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise TooLarge(f"the body is larger than {limit} bytes", field="body")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge(f"the body is larger than {limit} bytes", field="body")
-        chunks.append(chunk)
-    raw = b"".join(chunks)
-    if not raw.strip():
-        raise InvalidRequest("the body is empty; send a JSON object", field="body")
-    return raw
 
 
 def _now() -> datetime:

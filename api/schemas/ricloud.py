@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.errors import Forbidden, InvalidRequest, TooLarge
+from api.errors import Forbidden, InvalidRequest
 from api.render.ricloud import STATES, RicloudState
-from api.schemas.taskhook import blocker_ids
+from api.schemas.common import blocker_ids, check_payload
 from tasklane import search_attributes as sa
 from tasklane.config import ApiKey, TasklaneConfig
 from tasklane.model import TaskScope, TaskSpec, TaskState
@@ -60,7 +59,7 @@ def build_task(
             location="body",
         )
     _check_scope(body, key)
-    _check_payload(body.payload, config.limits.max_payload_bytes)
+    check_payload(body.payload, config.limits.max_payload_bytes)
     scope = TaskScope(
         client_account=body.client_account_id,
         project=body.project_id,
@@ -99,18 +98,6 @@ def _check_scope(body: CreateTask, key: ApiKey) -> None:
             field="project_id",
             code="missing-scope",
         )
-
-
-def _check_payload(payload: Any, limit: int) -> None:
-    try:
-        size = len(json.dumps(payload, separators=(",", ":"), allow_nan=False))
-    except ValueError:
-        # Python's parser takes NaN and Infinity, but they are not JSON to a handler.
-        raise InvalidRequest(
-            "payload holds NaN or Infinity, which JSON cannot carry", field="payload"
-        ) from None
-    if size > limit:
-        raise TooLarge(f"payload is {size} bytes; the limit is {limit}", field="payload")
 
 
 # Which canonical statuses each ricloud state stands for.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import uuid
 from datetime import datetime
@@ -12,9 +11,9 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.errors import InvalidRequest, TooLarge, Unprocessable
+from api.errors import InvalidRequest, Unprocessable
+from api.schemas.common import blocker_ids, check_payload
 from tasklane.config import ApiKey, Limits
-from tasklane.ids import parse_task_id
 from tasklane.model import (
     GROUP_EVENTS,
     TASK_EVENTS,
@@ -112,7 +111,7 @@ def build_task(
                     {"field": "execute_after", "message": f"resolves to {iso(execute_after)}"},
                 ],
             )
-    payload_bytes = _check_payload(body.payload, limits)
+    payload_bytes = check_payload(body.payload, limits.max_payload_bytes)
     if body.unique_id and len(body.unique_id) > limits.max_unique_id_length:
         raise Unprocessable(
             f"unique_id is longer than {limits.max_unique_id_length} characters", field="unique_id"
@@ -136,23 +135,6 @@ def build_task(
     )
     _check_history_budget(spec, payload_bytes, limits)
     return spec, initial_state(spec, now)
-
-
-def blocker_ids(raw: list[str] | None, limits: Limits) -> list[str]:
-    """Blocker ids in any dialect's form, as workflow ids, without repeats."""
-    if not raw:
-        return []
-    if len(raw) > limits.max_blockers:
-        raise Unprocessable(
-            f"blocked_by lists more than {limits.max_blockers} tasks", field="blocked_by"
-        )
-    ids = []
-    for text in raw:
-        task_id = parse_task_id(text)
-        if task_id is None:
-            raise InvalidRequest(f"blocked_by: {text[:80]!r} is not a task id", field="blocked_by")
-        ids.append(task_id)
-    return list(dict.fromkeys(ids))
 
 
 def check_task_id(task_id: str) -> bool:
@@ -300,19 +282,6 @@ def _timeout(raw: float | str | None, limits: Limits) -> float:
     if seconds > limits.max_timeout_s:
         raise Unprocessable(f"timeout is above {limits.max_timeout_s:g} s", field="timeout")
     return seconds
-
-
-def _check_payload(payload: Any, limits: Limits) -> int:
-    try:
-        # NaN and Infinity inside `payload` would be sent as invalid JSON.
-        size = len(json.dumps(payload, separators=(",", ":"), allow_nan=False))
-    except ValueError:
-        raise InvalidRequest("payload must not contain NaN or Infinity", field="payload") from None
-    if size > limits.max_payload_bytes:
-        raise TooLarge(
-            f"payload is {size} bytes; the limit is {limits.max_payload_bytes}", field="payload"
-        )
-    return size
 
 
 def _check_history_budget(spec: TaskSpec, payload_bytes: int, limits: Limits) -> None:
