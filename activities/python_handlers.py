@@ -81,8 +81,12 @@ class HandlerRunner:
             ) from None
         except NonRetryableError as e:
             raise failure_error(AttemptFailure(e.code, _describe(e), retryable=False)) from None
-        except ApplicationError:
-            raise
+        except ApplicationError as e:
+            # A handler may raise Temporal's own error; its type and non_retryable flag count.
+            failure = AttemptFailure(
+                e.type or "ERR_HANDLER", _describe(e), retryable=not e.non_retryable
+            )
+            raise failure_error(failure) from None
         except Exception as e:
             raise failure_error(AttemptFailure("ERR_HANDLER", _describe(e))) from None
         finally:

@@ -2,13 +2,15 @@
 
 `scripted` does what its payload says, so one registered type covers many tests:
 `{"sleep": s, "heartbeat": {...}, "results": [{"data": ..., "content_type": ...,
-"identifier": ...}], "meta": {...}, "fail": "retryable" | "final"}`.
+"identifier": ...}], "meta": {...}, "fail": "retryable" | "final" | "temporal"}`.
 """
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
+
+from temporalio.exceptions import ApplicationError
 
 from tasklane.handlers import NonRetryableError, TaskContext
 
@@ -28,5 +30,10 @@ async def scripted(ctx: TaskContext) -> dict[str, Any] | None:
         raise NonRetryableError("the handler gave up")
     if fail == "retryable":
         raise RuntimeError(f"attempt {ctx.attempt} failed")
+    if fail == "temporal":
+        # Temporal's own error, with details of the handler's: a business failure.
+        raise ApplicationError(
+            "invoice rejected", {"field": 1}, type="Rejected", non_retryable=True
+        )
     meta = script.get("meta")
     return dict(meta, attempt=ctx.attempt, user=ctx.user) if meta is not None else None

@@ -6,6 +6,7 @@ worker is noticed through missed heartbeats, well before the attempt's timeout.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from temporalio import workflow
@@ -20,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
 
 ATTEMPT_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 SINGLE_TRY = RetryPolicy(maximum_attempts=1)
+FAILURE_FIELDS = frozenset(field.name for field in dataclasses.fields(AttemptFailure))
 
 
 async def call_target(spec: TaskSpec, attempt: int, start_by: timedelta | None) -> None:
@@ -72,7 +74,8 @@ def read_failure(error: ActivityError) -> AttemptFailure:
     cause = error.cause
     if isinstance(cause, ApplicationError) and cause.details:
         details = cause.details[0]
-        if isinstance(details, dict):
+        # Only our activities attach these exact fields; anything else must not crash here.
+        if isinstance(details, dict) and set(details) <= FAILURE_FIELDS and "code" in details:
             return AttemptFailure(**details)
     if isinstance(cause, ActivityTimeoutError):
         return AttemptFailure(

@@ -14,7 +14,13 @@ from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.task_reads import OutcomesInput, OutcomesResult
-    from tasklane.model import BlockerOutcome, DependentRequest, Status, TaskError
+    from tasklane.model import (
+        BLOCKER_FAILED,
+        BlockerOutcome,
+        DependentRequest,
+        Status,
+        TaskError,
+    )
 
 
 class Blockers:
@@ -62,14 +68,10 @@ class Blockers:
             if outcome is not None and outcome.status != Status.COMPLETED:
                 note = f" ({outcome.note})" if outcome.note else ""
                 return TaskError(
-                    "blocker-failed",
+                    BLOCKER_FAILED,
                     f"blocking task {outcome.task_id} ended {outcome.status.value}{note}",
                 )
         return None
-
-    @property
-    def waiting_for(self) -> list[str]:
-        return [task_id for task_id, o in self._outcomes.items() if o is None]
 
 
 class Dependents:
@@ -90,10 +92,11 @@ class Dependents:
     async def tell(self, outcome: BlockerOutcome) -> None:
         while self._told < len(self._ids):
             dependent = self._ids[self._told]
-            self._told += 1
             try:
                 await workflow.get_external_workflow_handle(dependent).signal(
                     "blocker_finished", outcome
                 )
             except FailureError:
                 pass  # the dependent has ended (cancelled, expired): nothing waits any more
+            # Counted only once sent: a signal cut short by an operator's cancel is sent again.
+            self._told += 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -248,7 +248,7 @@ class TaskWorkflow:
                 return
             await self._dependents.tell(BlockerOutcome(self._spec.task_id, self._state.status))
 
-    def _retention_end(self) -> Any:
+    def _retention_end(self) -> datetime:
         completed_at = self._state.completed_at or workflow.now()
         return completed_at + timedelta(seconds=self._spec.result_retention_s)
 

@@ -71,6 +71,18 @@ async def test_non_retryable_error_ends_the_task_at_once(tasklane_client) -> Non
     assert view.state.error and "gave up" in view.state.error.message
 
 
+async def test_a_handlers_own_application_error_fails_the_task_with_its_type(
+    tasklane_client,
+) -> None:
+    task_id = await tasklane_client.start(
+        "SCRIPTED", organisation="acme", payload={"fail": "temporal"}
+    )
+    view = await finished(tasklane_client, task_id)
+    assert view.state.status == Status.FAILED and view.state.attempts == 1
+    assert view.state.error and view.state.error.code == "Rejected"
+    assert "invoice rejected" in view.state.error.message
+
+
 async def test_results_over_the_size_limit_fail_the_task_clearly(tasklane_client) -> None:
     big = {"results": [{"data": "x" * 70_000, "encoding": "utf-8"}]}  # limit is 65536 in tests
     task_id = await tasklane_client.start("SCRIPTED", organisation="acme", payload=big)
