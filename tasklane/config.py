@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tasklane.model import RetryPolicy
+from tasklane.model import RetryPolicy, TaskSpec
 from tasklane.task_types import TaskType, TaskTypes
 from tasklane.times import parse_duration
 
@@ -42,6 +42,17 @@ class ApiKey(BaseModel):
     def key_id(self) -> str:
         """A stable, non-secret name for the key (the ricloud `key`)."""
         return self.token_sha256[:12]
+
+    def may_see(self, spec: TaskSpec) -> bool:
+        """Its organisation's tasks, within its client accounts and projects when it is
+        limited to some; a task of no account or project is the whole organisation's."""
+        if spec.organisation != self.organisation:
+            return False
+        account, project = spec.scope.client_account, spec.scope.project
+        if account is not None and self.client_accounts is not None:
+            if account not in self.client_accounts:
+                return False
+        return project is None or self.projects is None or project in self.projects
 
 
 class SigningConfig(BaseModel):

@@ -80,11 +80,17 @@ class ResultStore:
         return None
 
     async def list(
-        self, organisation: str, *, task_id: str | None = None, state: ResultState | None = None
+        self,
+        organisation: str,
+        *,
+        task_id: str | None = None,
+        state: ResultState | None = None,
+        scope: list[str] | None = None,
     ) -> list[ResultView]:
         """The organisation's results, newest task first (one visibility scan: list answers
         carry the memo, so no task is read twice)."""
         clauses = [*tasks_of(organisation), f"{sa.TASK_LABELS.name} = {quote(sa.HAS_RESULTS)}"]
+        clauses += scope or []
         if task_id is not None:
             clauses.append(f"WorkflowId = {quote(task_id)}")
         query = " AND ".join(clauses)

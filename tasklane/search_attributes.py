@@ -52,6 +52,8 @@ ALL: list[SearchAttributeKey[Any]] = [
 # The scope fields packed into TaskLabels, by label name.
 SCOPE_LABELS = ("client_account", "project", "source", "session", "poll", "source_type")
 HAS_RESULTS = "has:results"
+LIMITING_SCOPES = ("client_account", "project")
+NO_SCOPE = "-"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -76,6 +78,10 @@ def task_labels(spec: TaskSpec, results: list[ResultInfo] | None = None) -> list
         value = getattr(spec.scope, name)
         if value is not None:
             labels.append(label(name, value))
+        elif name in LIMITING_SCOPES:
+            # Keys limited to some accounts or projects still see tasks of none: this marker
+            # lets one IN clause say "one of mine, or none at all".
+            labels.append(label(name, NO_SCOPE))
     if results:
         labels.append(HAS_RESULTS)
         labels += [label("result", r.id) for r in results]

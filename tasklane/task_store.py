@@ -23,6 +23,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from tasklane import search_attributes as sa
+from tasklane.config import ApiKey
 from tasklane.errors import InvalidTask, NotCancellable, NoWorker
 from tasklane.model import (
     MEMO_SPEC,
@@ -89,26 +90,39 @@ class TaskStore:
                 ) from None
             return existing, False
 
-    async def get(self, organisation: str, task_id: str) -> TaskView | None:
-        """The task if it exists and belongs to `organisation`, else None."""
+    async def get(self, viewer: str | ApiKey, task_id: str) -> TaskView | None:
+        """The task if it exists and the viewer (an organisation, or a key, which may be
+        limited to some accounts and projects) may see it, else None."""
         view = await describe_task(self.client, task_id)
-        if view is None or view.spec.organisation != organisation:
+        if view is None:
             return None
-        return view
+        if isinstance(viewer, str):
+            return view if view.spec.organisation == viewer else None
+        return view if viewer.may_see(view.spec) else None
 
-    async def check_blockers(self, spec: TaskSpec, max_depth: int = 1000) -> None:
-        """Refuse blockers that are unknown, another organisation's, or that would close a
+    async def check_blockers(
+        self, spec: TaskSpec, viewer: str | ApiKey | None = None, max_nodes: int = 1000
+    ) -> None:
+        """Refuse blockers that are unknown, not the viewer's to see, or that would close a
         cycle (a blocker that, through its own blockers, waits for this very task)."""
         if spec.task_id in spec.blocked_by:
             raise InvalidTask("a task cannot block itself", field="blocked_by")
-        found = await asyncio.gather(*(self.get(spec.organisation, b) for b in spec.blocked_by))
+        viewer = viewer or spec.organisation
+        found = await asyncio.gather(*(self.get(viewer, b) for b in spec.blocked_by))
         for blocker_id, view in zip(spec.blocked_by, found, strict=True):
             if view is None:
                 raise InvalidTask(f"no task {blocker_id}", field="blocked_by")
+        if spec.unique_id is None:
+            return  # a random id is new: no existing task can be waiting for it
         # Walk the unfinished part of the graph upwards; finished tasks block nothing.
         frontier = [v for v in found if v is not None and not v.state.status.finished]
         seen: set[str] = set()
-        while frontier and len(seen) < max_depth:
+        while frontier:
+            if len(seen) >= max_nodes:
+                raise InvalidTask(
+                    f"blocked_by leads through more than {max_nodes} unfinished tasks",
+                    field="blocked_by",
+                )
             view = frontier.pop()
             if view.spec.task_id in seen:
                 continue
@@ -131,8 +145,9 @@ class TaskStore:
         tags: list[str] | None = None,
         limit: int = 100,
         offset: int = 0,
+        scope: list[str] | None = None,
     ) -> TaskPage:
-        clauses = tasks_of(organisation)
+        clauses = tasks_of(organisation) + (scope or [])
         if status is not None:
             clauses.append(f"TaskStatus = {quote(status.value)}")
         for tag in tags or []:

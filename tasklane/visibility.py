@@ -23,6 +23,16 @@ def tasks_of(organisation: str) -> list[str]:
     return [f"WorkflowType = {quote(WORKFLOW_TYPE)}", f"{sa.TASK_ORG.name} = {quote(organisation)}"]
 
 
+def visible_to(client_accounts: list[int] | None, projects: list[str] | None) -> list[str]:
+    """Clauses for a key limited to some client accounts or projects (see ApiKey.may_see)."""
+    clauses = []
+    for name, allowed in (("client_account", client_accounts), ("project", projects)):
+        if allowed is not None:
+            values = [sa.label(name, v) for v in [*allowed, sa.NO_SCOPE]]
+            clauses.append(_in(sa.TASK_LABELS.name, values))
+    return clauses
+
+
 def labelled(name: str, value: object) -> str:
     return f"{sa.TASK_LABELS.name} = {quote(sa.label(name, value))}"
 

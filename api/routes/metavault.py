@@ -138,7 +138,7 @@ async def _find(store: TaskStore, key: ApiKey, project_id: str, task_id: str) ->
     if key.projects is not None and project_id not in key.projects:
         raise not_found
     parsed = parse_task_id(task_id) if _METAVAULT_ID.fullmatch(task_id) else None
-    view = await store.get(key.organisation, parsed) if parsed else None
+    view = await store.get(key, parsed) if parsed else None
     if view is None or not _created_by(view, key, project_id):
         raise not_found
     return view

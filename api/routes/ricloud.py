@@ -33,6 +33,7 @@ from tasklane.ids import parse_task_id
 from tasklane.result_store import ResultState, ResultStore, ResultView, results_of
 from tasklane.task_pages import Cursor
 from tasklane.task_store import TaskStore, TaskView
+from tasklane.visibility import visible_to
 
 router = APIRouter()
 
@@ -70,7 +71,7 @@ async def create_task(
         raise from_validation_error(e, location="body") from None
     spec, state = build_task(body, caller, config, datetime.now(UTC))
     if spec.blocked_by:
-        await store.check_blockers(spec)
+        await store.check_blockers(spec, caller)
     view, _ = await store.submit(spec, state)
     return render_task(view)
 
@@ -112,12 +113,13 @@ async def list_tasks(
     }
     clauses = filter_clauses(labels, task_type, state)
     clauses += date_clauses(request.query_params.multi_items())
+    clauses += visible_to(caller.client_accounts, caller.projects)
     page = await store.list_newest(
         caller.organisation,
         clauses,
         limit=limit,
-        after=await _cursor(store, caller.organisation, "after_id", after_id),
-        before=await _cursor(store, caller.organisation, "before_id", before_id),
+        after=await _cursor(store, caller, "after_id", after_id),
+        before=await _cursor(store, caller, "before_id", before_id),
     )
     tasks = [render_task(view) for view in page.tasks]
     return list_object(tasks, "/tasks", page.total, page.has_more)
@@ -126,13 +128,13 @@ async def list_tasks(
 @router.get("/tasks/{task_id}", tags=["ricloud: tasks"])
 async def get_task(task_id: str, caller: Caller, store: StoreDep) -> dict[str, Any]:
     """Retrieve a task."""
-    return render_task(await _find_task(store, caller.organisation, task_id))
+    return render_task(await _find_task(store, caller, task_id))
 
 
 @router.get("/tasks/{task_id}/results", tags=["ricloud: tasks"])
 async def list_task_results(task_id: str, caller: Caller, store: StoreDep) -> dict[str, Any]:
     """The results a task has published, as a list object."""
-    view = await _find_task(store, caller.organisation, task_id)
+    view = await _find_task(store, caller, task_id)
     data = [render_result(r) for r in results_of(view)]
     return list_object(data, f"{task_url(view)}/results", len(data), False)
 
@@ -153,7 +155,8 @@ async def list_results(
             raise InvalidRequest(
                 f"task: {task[:80]!r} is not a task id", field="task", location="query"
             )
-    found = await results.list(caller.organisation, task_id=task_id, state=state)
+    scope = visible_to(caller.client_accounts, caller.projects)
+    found = await results.list(caller.organisation, task_id=task_id, state=state, scope=scope)
     data = [render_result(r) for r in found[:limit]]
     return list_object(data, "/results", len(found), len(found) > limit)
 
@@ -161,14 +164,14 @@ async def list_results(
 @router.get("/results/{result_id}", tags=["ricloud: results"])
 async def get_result(result_id: str, caller: Caller, results: ResultsDep) -> dict[str, Any]:
     """Retrieve a result."""
-    return render_result(await _find_result(results, caller.organisation, result_id))
+    return render_result(await _find_result(results, caller, result_id))
 
 
 @router.post("/results/{result_id}/ack", tags=["ricloud: results"])
 async def ack_result(result_id: str, caller: Caller, results: ResultsDep) -> dict[str, Any]:
     """Acknowledge a result: `available` becomes `consumed` (again: no change); 410 once
     it has expired."""
-    result = await _find_result(results, caller.organisation, result_id)
+    result = await _find_result(results, caller, result_id)
     if result.state == ResultState.EXPIRED:
         raise Gone(f"result {result.info.id} has expired")
     if result.state == ResultState.AVAILABLE:
@@ -185,39 +188,37 @@ async def ack_result(result_id: str, caller: Caller, results: ResultsDep) -> dic
 )
 async def get_result_data(result_id: str, caller: Caller, results: ResultsDep) -> Response:
     """The result's bytes with their stored Content-Type; 410 once it has expired."""
-    result = await _find_result(results, caller.organisation, result_id)
+    result = await _find_result(results, caller, result_id)
     data = await results.data(result)
     # Set as a header rather than a media type, so Starlette adds no charset of its own.
     return Response(data, headers={"Content-Type": result.info.content_type})
 
 
-async def _find_task(store: TaskStore, organisation: str, text: str) -> TaskView:
+async def _find_task(store: TaskStore, caller: ApiKey, text: str) -> TaskView:
     task_id = parse_task_id(text)
-    view = await store.get(organisation, task_id) if task_id else None
+    view = await store.get(caller, task_id) if task_id else None
     if view is None:
         raise NotFound(f"no task {text[:80]}")
     return view
 
 
-async def _find_result(results: ResultStore, organisation: str, text: str) -> ResultView:
+async def _find_result(results: ResultStore, caller: ApiKey, text: str) -> ResultView:
     try:
         result_id = str(uuid.UUID(text))
     except ValueError:
         result_id = None
-    found = await results.find(organisation, result_id) if result_id else None
-    if found is None:
+    found = await results.find(caller.organisation, result_id) if result_id else None
+    if found is None or not caller.may_see(found.task.spec):
         raise NotFound(f"no result {text[:80]}")
     return found
 
 
-async def _cursor(
-    store: TaskStore, organisation: str, name: str, text: str | None
-) -> Cursor | None:
+async def _cursor(store: TaskStore, caller: ApiKey, name: str, text: str | None) -> Cursor | None:
     """Where a page starts: a task of the caller's, named by after_id or before_id."""
     if text is None:
         return None
     task_id = parse_task_id(text)
-    view = await store.get(organisation, task_id) if task_id else None
+    view = await store.get(caller, task_id) if task_id else None
     if view is None:
         raise InvalidRequest(f"{name}: no task {text[:80]!r}", field=name, location="query")
     return Cursor(created_at=view.spec.created_at, task_id=view.spec.task_id)

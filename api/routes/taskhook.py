@@ -15,8 +15,10 @@ from api.errors import InvalidRequest, NotFound, from_validation_error
 from api.openapi import json_body
 from api.render.taskhook import render_task
 from api.schemas.taskhook import TAG_PATTERN, SubmitTask, build_task, check_task_id
+from tasklane.config import ApiKey
 from tasklane.model import Status
 from tasklane.task_store import TaskView
+from tasklane.visibility import visible_to
 
 router = APIRouter(prefix="/v1", tags=["Taskhook: tasks"])
 
@@ -40,7 +42,7 @@ async def submit_task(
         body, key, config.limits, allow_private=config.allow_private_targets, now=_now()
     )
     if spec.blocked_by:
-        await store.check_blockers(spec)
+        await store.check_blockers(spec, key)
     view, created = await store.submit(spec, state)
     return JSONResponse(render_task(view), status_code=201 if created else 200)
 
@@ -63,7 +65,12 @@ async def list_tasks(
         if not TAG_PATTERN.match(tag):
             raise InvalidRequest(f"tag {tag!r} is not a valid tag", field="tags")
     page = await store.list_tasks(
-        key.organisation, status=status, tags=tag_list, limit=limit, offset=offset
+        key.organisation,
+        status=status,
+        tags=tag_list,
+        limit=limit,
+        offset=offset,
+        scope=visible_to(key.client_accounts, key.projects),
     )
     return {"total": page.total, "tasks": [render_task(view) for view in page.tasks]}
 
@@ -71,19 +78,19 @@ async def list_tasks(
 @router.get("/tasks/{task_id}")
 async def get_task(task_id: str, key: TaskhookKey, store: StoreDep) -> dict[str, Any]:
     """Retrieve a task with every property."""
-    return render_task(await _find(store, key.organisation, task_id))
+    return render_task(await _find(store, key, task_id))
 
 
 @router.delete("/tasks/{task_id}")
 async def cancel_task(task_id: str, key: TaskhookKey, store: StoreDep) -> dict[str, Any]:
     """Cancel a task that is not mid-attempt and not finished; 409 with the reason otherwise."""
-    view = await _find(store, key.organisation, task_id)
+    view = await _find(store, key, task_id)
     result = await store.cancel(view)
     return {"id": view.spec.task_id, "status": result.status.value}
 
 
-async def _find(store: StoreDep, organisation: str, task_id: str) -> TaskView:
-    view = await store.get(organisation, task_id) if check_task_id(task_id) else None
+async def _find(store: StoreDep, key: ApiKey, task_id: str) -> TaskView:
+    view = await store.get(key, task_id) if check_task_id(task_id) else None
     if view is None:
         raise NotFound(f"no task {task_id}")
     return view
