@@ -160,8 +160,11 @@ class TaskSpec:
     result_retention_s: float = DEFAULT_RESULT_RETENTION_S
     max_result_bytes: int = 1024 * 1024
     max_results: int = 100
-    # How long the running view may keep the task without a heartbeat (issue: system tasks).
+    # How long the running view may keep the task without a heartbeat (System tasks).
     ttl_s: float | None = None
+    # The target comes from the operator's own config (a task type), not from a client, so
+    # the private-address guard does not apply to it.
+    trusted_target: bool = False
 
 
 @dataclass

@@ -169,7 +169,10 @@ class TaskStore:
         before: Cursor | None = None,
     ) -> TaskPage:
         """Tasks matching every clause, newest first, from a cursor (see tasklane.task_pages)."""
-        query = " AND ".join([*tasks_of(organisation), *clauses])
+        # Tasks from before TaskCreatedMs existed cannot be ordered: leave them out whole,
+        # so totals and pages agree.
+        created = f"{sa.TASK_CREATED_MS.name} >= 0"
+        query = " AND ".join([*tasks_of(organisation), created, *clauses])
         page = await newest_first(self.client, query, limit=limit, after=after, before=before)
         views = await asyncio.gather(*map(view_of, page.executions))
         return TaskPage(page.total, [v for v in views if v], page.has_more)

@@ -48,5 +48,6 @@ def new_typed_task(
         max_result_bytes=task_type.max_result_bytes,
         max_results=task_type.max_results,
         ttl_s=task_type.ttl_s,
+        trusted_target=task_type.target is not None,
     )
     return spec, initial_state(spec, now)

@@ -28,7 +28,9 @@ async def call_target(spec: TaskSpec, attempt: int, start_by: timedelta | None) 
     assert spec.target is not None
     await workflow.execute_activity(
         "call_target",
-        AttemptInput(spec.task_id, attempt, spec.target, spec.payload, spec.timeout_s),
+        AttemptInput(
+            spec.task_id, attempt, spec.target, spec.payload, spec.timeout_s, spec.trusted_target
+        ),
         start_to_close_timeout=timedelta(seconds=spec.timeout_s + 10),
         heartbeat_timeout=ATTEMPT_HEARTBEAT_TIMEOUT,
         schedule_to_start_timeout=start_by,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -18,8 +19,10 @@ from tasklane.times import parse_timestamp
 from tasklane.typed_tasks import new_typed_task
 from tasklane.visibility import compare, labelled, quote, status_in
 
-# Labels become search attribute values, which Temporal caps at 2 KB each.
-LABEL = Field(None, min_length=1, max_length=256)
+# Labels become search attribute values, which Temporal caps at 2 KB each, and appear in
+# visibility queries, where a control character is a syntax error.
+PRINTABLE = re.compile(r"^[^\x00-\x1f\x7f]*$")
+LABEL = Field(None, min_length=1, max_length=256, pattern=PRINTABLE.pattern)
 
 
 class CreateTask(BaseModel):
@@ -117,6 +120,9 @@ def filter_clauses(
     labels: Mapping[str, str | None], task_type: str | None, state: RicloudState | None
 ) -> list[str]:
     """Visibility clauses for the exact-match filters."""
+    for name, value in [*labels.items(), ("type", task_type)]:
+        if value is not None and not PRINTABLE.fullmatch(value):
+            raise InvalidRequest(f"{name} holds control characters", field=name, location="query")
     clauses = [labelled(name, value) for name, value in labels.items() if value is not None]
     if task_type is not None:
         clauses.append(f"{sa.TASK_TYPE.name} = {quote(task_type)}")

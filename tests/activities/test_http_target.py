@@ -5,8 +5,11 @@ from __future__ import annotations
 import uuid
 
 from activities.http_target import MAX_RETRY_AFTER_S, parse_retry_after
+from tasklane.client import TasklaneClient
+from tasklane.model import Status
+from tasklane.task_types import TaskType
 from tests.api.test_taskhook_lifecycle import wait_status
-from tests.conftest import Servers
+from tests.conftest import Servers, eventually
 
 
 def test_retry_after_seconds_and_dates_are_read_and_bounded() -> None:
@@ -27,3 +30,21 @@ async def test_unresolvable_target_fails_with_err_dns_when_the_guard_is_on(
         task = (await client.post("/v1/tasks", json=body)).json()
         done = await wait_status(client, task["id"], "failed")
     assert done["error"]["code"] == "ERR_DNS"
+
+
+async def test_a_task_types_own_url_is_trusted_when_the_guard_is_on(
+    servers: Servers, temporal, receiver, path
+) -> None:
+    settings = servers.settings(f"guard-{uuid.uuid4().hex[:8]}", allow_private=False)
+    await servers.worker(settings)
+    url = receiver.script(path, 200)  # loopback: refused to clients, fine for the operator
+    tasks = TasklaneClient(
+        temporal.client, task_types=[TaskType("PING", url=url)], task_queue=settings.task_queue
+    )
+    task_id = await tasks.start("PING", organisation="acme", payload={"n": 1})
+
+    async def completed() -> bool:
+        return (await tasks.get(task_id)).state.status == Status.COMPLETED
+
+    await eventually(completed)
+    assert [call.json() for call in receiver.at(path)] == [{"n": 1}]

@@ -143,6 +143,8 @@ async def test_another_organisations_blocker_is_refused(stack, acme_task) -> Non
         (f"after_id={UNKNOWN}", "after_id"),
         (f"before_id={UNKNOWN}", "before_id"),
         (f"after_id={UNKNOWN}&before_id={UNKNOWN}", "before_id"),
+        ("type=%00", "type"),
+        ("source=a%1fb", "source"),
     ],
 )
 async def test_bad_task_list_parameter_is_400_naming_it(ricloud, query, parameter) -> None:
@@ -265,4 +267,9 @@ def test_generic_errors_render_with_ricloud_codes(error, status, code) -> None:
         error.status = 500
     answer = render_error(error)
     assert answer.status_code == status
-    assert answer.body.startswith(f'{{"error":"{code}"'.encode())
+    assert bytes(answer.body).startswith(f'{{"error":"{code}"'.encode())
+
+
+async def test_control_characters_in_a_label_are_400_naming_it(ricloud) -> None:
+    answer = await ricloud.post("/tasks", json={"type": "SCRIPTED", "session": "a\u0000b"})
+    assert error_of(answer, 400, "invalid-body") == {"field": "session"}
