@@ -32,41 +32,32 @@ def _token_from(request: Request, schemes: tuple[str, ...], query_param: bool) -
     return None
 
 
-def taskhook_key(request: Request) -> ApiKey:
-    """`Authorization: Bearer <token>` or `?api_key=<token>` (the Taskhook forms)."""
-    settings = get_settings(request)
-    token = _token_from(request, ("bearer",), query_param=True)
-    key = settings.tasklane.authenticate(token) if token else None
+def _authenticated(request: Request, schemes: tuple[str, ...], query_param: bool) -> ApiKey:
+    token = _token_from(request, schemes, query_param)
+    key = get_settings(request).tasklane.authenticate(token) if token else None
     if key is None:
+        scheme = schemes[0].capitalize()
+        also = " or ?api_key=" if query_param else ""
         raise Unauthorized(
-            "missing or invalid API key: send `Authorization: Bearer <token>` or ?api_key=",
-            headers={"WWW-Authenticate": "Bearer"},
+            f"missing or invalid API key: send `Authorization: {scheme} <token>`{also}",
+            headers={"WWW-Authenticate": scheme},
         )
     return key
+
+
+def taskhook_key(request: Request) -> ApiKey:
+    """`Authorization: Bearer <token>` or `?api_key=<token>` (the Taskhook forms)."""
+    return _authenticated(request, ("bearer",), query_param=True)
 
 
 def ricloud_key(request: Request) -> ApiKey:
     """`Authorization: Token <token>` (the ricloud form; Bearer is refused here)."""
-    token = _token_from(request, ("token",), query_param=False)
-    key = get_settings(request).tasklane.authenticate(token) if token else None
-    if key is None:
-        raise Unauthorized(
-            "missing or invalid API key: send `Authorization: Token <token>`",
-            headers={"WWW-Authenticate": "Token"},
-        )
-    return key
+    return _authenticated(request, ("token",), query_param=False)
 
 
 def bearer_key(request: Request) -> ApiKey:
     """`Authorization: Bearer <token>` (Metavault, System tasks)."""
-    token = _token_from(request, ("bearer",), query_param=False)
-    key = get_settings(request).tasklane.authenticate(token) if token else None
-    if key is None:
-        raise Unauthorized(
-            "missing or invalid API key: send `Authorization: Bearer <token>`",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return key
+    return _authenticated(request, ("bearer",), query_param=False)
 
 
 def get_results(request: Request) -> ResultStore:

@@ -8,10 +8,11 @@ never read either: what they need travels in their input.
 from __future__ import annotations
 
 import hashlib
+import logging
 import tomllib
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +20,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from tasklane.model import RetryPolicy, TaskSpec
 from tasklane.task_types import TaskType, TaskTypes
 from tasklane.times import parse_duration
+
+log = logging.getLogger("tasklane.config")
 
 
 class ApiKey(BaseModel):
@@ -94,9 +97,19 @@ class TaskRetryConfig(BaseModel):
 
 
 class TaskTypeConfig(BaseModel):
-    """One `[[task_types]]` entry."""
+    """One `[[task_types]]` entry. Unknown keys are logged and ignored: operators' files
+    written for other versions keep loading."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _warn_unknown(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(cls.model_fields))
+            if unknown:
+                log.warning("task type %s: ignoring unknown keys %s", data.get("name"), unknown)
+        return data
 
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:\-]+$")
     handler: str = "http"  # or "package.module:function"
