@@ -14,8 +14,10 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.http_pool import HttpPool
+from activities.running_refresh import kept_running
 from tasklane.model import HttpTarget
 from tasklane.netguard import PrivateAddressError, check_url_resolved
+from tasklane.running_view import RunningRef, RunningView
 
 HEARTBEAT_EVERY_S = 2.0
 # 4xx answers that mean "try again later" rather than "this request is wrong".
@@ -34,6 +36,8 @@ class AttemptInput:
     timeout_s: float
     # A task type's URL, set by the operator: the private-address guard does not apply.
     trusted: bool = False
+    # A system task's running-view entry, kept alive while the attempt runs.
+    running: RunningRef | None = None
 
 
 @dataclass
@@ -56,8 +60,15 @@ class AttemptFailure:
 class TargetCaller:
     """Holds the shared HTTP connection pool of a worker."""
 
-    def __init__(self, *, allow_private: bool, http: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        allow_private: bool,
+        http: httpx.AsyncClient | None = None,
+        view: RunningView | None = None,
+    ) -> None:
         self._allow_private = allow_private
+        self._view = view
         self._pool = HttpPool(
             http, limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200)
         )
@@ -96,7 +107,8 @@ class TargetCaller:
             timeout=attempt.timeout_s,
         )
         try:
-            response = await _send_heartbeating(self._pool.client, request, attempt.timeout_s)
+            async with kept_running(self._view, attempt.running):
+                response = await _send_heartbeating(self._pool.client, request, attempt.timeout_s)
         except (httpx.TimeoutException, TimeoutError):
             raise failure_error(
                 AttemptFailure("ERR_TIMEOUT", f"no answer within {attempt.timeout_s:g} s")

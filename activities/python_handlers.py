@@ -12,8 +12,10 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.http_target import AttemptFailure, failure_error
+from activities.running_refresh import kept_running
 from tasklane.handlers import Handler, NonRetryableError, PublishedResult, TaskContext
 from tasklane.model import TaskScope
+from tasklane.running_view import RunningRef, RunningView
 
 # Heartbeats go out on the handler's behalf, so a dead worker is noticed within the heartbeat
 # timeout even when the handler itself never calls ctx.heartbeat().
@@ -32,6 +34,8 @@ class HandlerInput:
     timeout_s: float
     max_result_bytes: int
     max_results: int
+    # A system task's running-view entry, kept alive while the handler runs.
+    running: RunningRef | None = None
 
 
 @dataclass
@@ -43,8 +47,9 @@ class HandlerResult:
 class HandlerRunner:
     """The Python handlers of one worker, by task type."""
 
-    def __init__(self, handlers: dict[str, Handler]) -> None:
+    def __init__(self, handlers: dict[str, Handler], view: RunningView | None = None) -> None:
         self._handlers = handlers
+        self._view = view
 
     @activity.defn(name="run_handler")
     async def run_handler(self, attempt: HandlerInput) -> HandlerResult:
@@ -73,7 +78,10 @@ class HandlerRunner:
         )
         beating = asyncio.create_task(_heartbeat_forever(ctx))
         try:
-            async with asyncio.timeout(attempt.timeout_s):
+            async with (
+                kept_running(self._view, attempt.running),
+                asyncio.timeout(attempt.timeout_s),
+            ):
                 meta = await handler(ctx)
         except TimeoutError:
             raise failure_error(

@@ -12,28 +12,38 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import redis.asyncio as aioredis
 from temporalio.plugin import SimplePlugin
 
 from activities.http_target import TargetCaller
 from activities.notifications import NotificationSender
 from activities.python_handlers import HandlerRunner
+from activities.system_tasks import SystemTaskPublisher
 from activities.task_reads import read_task_outcomes
 from tasklane.config import TasklaneConfig
+from tasklane.running_view import EventBus, RunningView
 from tasklane.task_types import TaskType, TaskTypes
 from workflows.task import TaskWorkflow
 
 
 class TasklanePlugin(SimplePlugin):
     def __init__(
-        self, config: TasklaneConfig | None = None, task_types: list[TaskType] | None = None
+        self,
+        config: TasklaneConfig | None = None,
+        task_types: list[TaskType] | None = None,
+        redis_url: str | None = None,
     ) -> None:
+        """`redis_url`: where System tasks' running view and events go (none: not kept)."""
         config = config or TasklaneConfig()
         self.task_types = merged_types(config, task_types)
-        self._caller = TargetCaller(allow_private=config.allow_private_targets)
+        self._redis = aioredis.from_url(redis_url) if redis_url else None
+        view = RunningView(self._redis) if self._redis else None
+        self._caller = TargetCaller(allow_private=config.allow_private_targets, view=view)
         self._sender = NotificationSender(
             secrets=config.signing.secrets, allow_private=config.allow_private_targets
         )
-        self._runner = HandlerRunner(self.task_types.handlers())
+        self._runner = HandlerRunner(self.task_types.handlers(), view=view)
+        self._publisher = SystemTaskPublisher(view, EventBus(self._redis) if self._redis else None)
         super().__init__(
             "tasklane",
             workflows=[TaskWorkflow],
@@ -42,6 +52,8 @@ class TasklanePlugin(SimplePlugin):
                 self._sender.deliver_notification,
                 self._runner.run_handler,
                 read_task_outcomes,
+                self._publisher.announce_running,
+                self._publisher.announce_ended,
             ],
             run_context=self._connection_pools,
         )
@@ -53,6 +65,8 @@ class TasklanePlugin(SimplePlugin):
         finally:
             await self._caller.aclose()
             await self._sender.aclose()
+            if self._redis is not None:
+                await self._redis.aclose()
 
 
 def merged_types(config: TasklaneConfig, in_code: list[TaskType] | None) -> TaskTypes:

@@ -111,3 +111,12 @@ class EventBus:
         finally:
             await pubsub.unsubscribe()
             await pubsub.aclose()
+
+
+@dataclass
+class RunningRef:
+    """Which view entry an attempt keeps alive, and for how long each refresh holds."""
+
+    client_account: int
+    task_id: str
+    ttl_s: float

@@ -67,6 +67,12 @@ name = "SHORT_RETENTION"
 handler = "tests.handlers:scripted"
 retry = {max_attempts = 1}
 result_retention = "PT3S"
+
+[[task_types]]
+name = "SHORT_TTL"
+handler = "tests.handlers:scripted"
+retry = {max_attempts = 2, backoff = "fixed", initial_delay = 0.5}
+ttl = "PT2S"
 """
 
 

@@ -18,18 +18,27 @@ with workflow.unsafe.imports_passed_through():
     from activities.http_target import AttemptFailure, AttemptInput
     from activities.python_handlers import HandlerInput, HandlerResult
     from tasklane.model import TaskSpec
+    from tasklane.running_view import RunningRef
 
 ATTEMPT_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 SINGLE_TRY = RetryPolicy(maximum_attempts=1)
 FAILURE_FIELDS = frozenset(field.name for field in dataclasses.fields(AttemptFailure))
 
 
-async def call_target(spec: TaskSpec, attempt: int, start_by: timedelta | None) -> None:
+async def call_target(
+    spec: TaskSpec, attempt: int, start_by: timedelta | None, running: RunningRef | None = None
+) -> None:
     assert spec.target is not None
     await workflow.execute_activity(
         "call_target",
         AttemptInput(
-            spec.task_id, attempt, spec.target, spec.payload, spec.timeout_s, spec.trusted_target
+            spec.task_id,
+            attempt,
+            spec.target,
+            spec.payload,
+            spec.timeout_s,
+            spec.trusted_target,
+            running,
         ),
         start_to_close_timeout=timedelta(seconds=spec.timeout_s + 10),
         heartbeat_timeout=ATTEMPT_HEARTBEAT_TIMEOUT,
@@ -39,7 +48,9 @@ async def call_target(spec: TaskSpec, attempt: int, start_by: timedelta | None) 
     )
 
 
-async def run_handler(spec: TaskSpec, attempt: int, start_by: timedelta | None) -> HandlerResult:
+async def run_handler(
+    spec: TaskSpec, attempt: int, start_by: timedelta | None, running: RunningRef | None = None
+) -> HandlerResult:
     return await workflow.execute_activity(
         "run_handler",
         HandlerInput(
@@ -53,6 +64,7 @@ async def run_handler(spec: TaskSpec, attempt: int, start_by: timedelta | None) 
             timeout_s=spec.timeout_s,
             max_result_bytes=spec.max_result_bytes,
             max_results=spec.max_results,
+            running=running,
         ),
         result_type=HandlerResult,
         # The handler's own deadline fires first and reports ERR_TIMEOUT.

@@ -25,6 +25,7 @@ from workflows.attempts import call_target, never_started, read_failure, run_han
 from workflows.blockers import Blockers, Dependents
 from workflows.outbox import Outbox
 from workflows.retry_schedule import delay_before_retry
+from workflows.system_view import SystemView
 from workflows.task_text import details, event_body
 
 with workflow.unsafe.imports_passed_through():
@@ -62,6 +63,7 @@ class TaskWorkflow:
         self._outbox = Outbox(task.spec.notifications)
         self._blockers = Blockers(task.spec.task_id, task.spec.blocked_by)
         self._dependents = Dependents()
+        self._view = SystemView(task.spec)
 
     @workflow.run
     async def run(self, task: TaskInput) -> TaskOutcome:
@@ -97,6 +99,7 @@ class TaskWorkflow:
         # Due now. `queued` is announced, not stored: the attempt below overwrites it at once;
         # but it replaces `suspended`, which reads would otherwise go on showing.
         self._transition(Status.QUEUED, persist=self._state.status == Status.SUSPENDED)
+        await self._view.show()
         return await self._attempt_until_done()
 
     async def _wait_for_blockers(self) -> TaskOutcome | None:
@@ -139,16 +142,16 @@ class TaskWorkflow:
                 next_attempt_at=None,
             )
             try:
-                start_by = self._time_left_to_start(attempt)
+                start_by, running = self._time_left_to_start(attempt), self._view.ref
                 if spec.handler == HANDLER_PYTHON:
-                    result = await run_handler(spec, attempt, start_by)
+                    result = await run_handler(spec, attempt, start_by, running)
                     return await self._finish(
                         Status.COMPLETED,
                         error=None,
                         result_meta=result.result_meta,
                         results=[published.info for published in result.results],
                     )
-                await call_target(spec, attempt, start_by)
+                await call_target(spec, attempt, start_by, running)
                 return await self._finish(Status.COMPLETED, error=None)
             except ActivityError as e:
                 if never_started(e) and attempt == 1:
@@ -179,6 +182,7 @@ class TaskWorkflow:
         now = workflow.now()
         next_at = now + timedelta(seconds=delay_s)
         self._transition(Status.RETRYING, error=error, next_attempt_at=next_at)
+        await self._view.extend(delay_s)
         abandon = spec.expires_at is not None and next_at >= spec.expires_at
         if abandon and spec.expires_at is not None:
             delay_s = max(0.0, (spec.expires_at - now).total_seconds())
@@ -217,6 +221,7 @@ class TaskWorkflow:
         self._transition(
             status, error=error, completed_at=workflow.now(), next_attempt_at=None, **changes
         )
+        await self._view.end(status, self._state.result_meta)
         # The task's status is final now. Stay open while its results are retained (to take
         # acks), and until every notification is out, every dependent has been told, and a
         # cancel update in flight has answered its caller.
