@@ -1,10 +1,11 @@
-"""The FastAPI application: one Temporal client per process."""
+"""The FastAPI application: one Temporal client and one Redis pool per process."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import redis.asyncio as aioredis
 from fastapi import FastAPI
 
 from api import openapi
@@ -12,6 +13,7 @@ from api.errors import install_handlers
 from api.routes import metavault, ricloud, taskhook
 from tasklane.config import Settings
 from tasklane.result_store import ResultStore
+from tasklane.running_view import EventBus, RunningView
 from tasklane.task_store import TaskStore
 from tasklane.temporal_client import connect
 
@@ -24,7 +26,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         client = await connect(settings)
         app.state.store = TaskStore(client, settings.task_queue, settings.cancel_wait_s)
         app.state.results = ResultStore(app.state.store)
-        yield
+        redis = aioredis.from_url(settings.redis_url)
+        app.state.view = RunningView(redis)
+        app.state.events = EventBus(redis)
+        try:
+            yield
+        finally:
+            await redis.aclose()
 
     app = FastAPI(
         title="Tasklane",

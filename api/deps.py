@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from api.errors import Unauthorized
 from tasklane.config import ApiKey, Settings
 from tasklane.result_store import ResultStore
+from tasklane.running_view import EventBus, RunningView
 from tasklane.task_store import TaskStore
 
 
@@ -64,7 +65,17 @@ def get_results(request: Request) -> ResultStore:
     return request.app.state.results  # type: ignore[no-any-return]
 
 
+def get_view(request: Request) -> RunningView:
+    return request.app.state.view  # type: ignore[no-any-return]
+
+
+def get_events(request: Request) -> EventBus:
+    return request.app.state.events  # type: ignore[no-any-return]
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+ViewDep = Annotated[RunningView, Depends(get_view)]
+EventsDep = Annotated[EventBus, Depends(get_events)]
 StoreDep = Annotated[TaskStore, Depends(get_store)]
 ResultsDep = Annotated[ResultStore, Depends(get_results)]
 TaskhookKey = Annotated[ApiKey, Depends(taskhook_key)]
