@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from temporalio import activity
@@ -17,12 +18,17 @@ from activities.http_pool import HttpPool
 from activities.running_refresh import kept_running
 from tasklane.model import HttpTarget
 from tasklane.netguard import PrivateAddressError, check_url_resolved
-from tasklane.running_view import RunningRef, RunningView
+from tasklane.running_entries import RunningRef
+
+if TYPE_CHECKING:
+    from tasklane.running_view import RunningView
 
 HEARTBEAT_EVERY_S = 2.0
 # 4xx answers that mean "try again later" rather than "this request is wrong".
 RETRYABLE_4XX = frozenset({408, 409, 425, 429})
 USER_AGENT = "Tasklane/0.1"
+# A task type's target answering a JSON object this small gives the task its result_meta.
+MAX_RESULT_META_BYTES = 64 * 1024
 # A target may ask for any wait; past a day it is not asking for a retry.
 MAX_RETRY_AFTER_S = 86400.0
 
@@ -44,6 +50,8 @@ class AttemptInput:
 class AttemptResult:
     status_code: int
     duration_ms: float
+    # A task type's target may answer a JSON object: it becomes the task's result_meta.
+    result_meta: dict[str, Any] | None = None
 
 
 @dataclass
@@ -108,7 +116,12 @@ class TargetCaller:
         )
         try:
             async with kept_running(self._view, attempt.running):
-                response = await _send_heartbeating(self._pool.client, request, attempt.timeout_s)
+                response, body = await _send_heartbeating(
+                    self._pool.client,
+                    request,
+                    attempt.timeout_s,
+                    keep_body_bytes=MAX_RESULT_META_BYTES if attempt.trusted else 0,
+                )
         except (httpx.TimeoutException, TimeoutError):
             raise failure_error(
                 AttemptFailure("ERR_TIMEOUT", f"no answer within {attempt.timeout_s:g} s")
@@ -121,7 +134,7 @@ class TargetCaller:
             ) from None
         duration_ms = (time.perf_counter() - started) * 1000
         if 200 <= response.status_code < 300:
-            return AttemptResult(response.status_code, duration_ms)
+            return AttemptResult(response.status_code, duration_ms, _json_object(body))
         code = response.status_code
         raise failure_error(
             AttemptFailure(
@@ -135,23 +148,49 @@ class TargetCaller:
 
 
 async def _send_heartbeating(
-    http: httpx.AsyncClient, request: httpx.Request, timeout_s: float
-) -> httpx.Response:
+    http: httpx.AsyncClient, request: httpx.Request, timeout_s: float, keep_body_bytes: int = 0
+) -> tuple[httpx.Response, bytes]:
     """Send within `timeout_s` in all (httpx's own timeouts are per read), heartbeating while
-    waiting so a dead worker is noticed within the heartbeat timeout. The body is never
-    read: only the status and headers decide the outcome."""
-    sending = asyncio.ensure_future(http.send(request, stream=True))
+    waiting so a dead worker is noticed within the heartbeat timeout. The status and headers
+    decide the outcome; of the body, at most `keep_body_bytes` are read (none for a client's
+    target: its answer is not ours to keep)."""
+    sending = asyncio.ensure_future(_exchange(http, request, keep_body_bytes))
     try:
         async with asyncio.timeout(timeout_s):
             while True:
                 done, _ = await asyncio.wait({sending}, timeout=HEARTBEAT_EVERY_S)
                 if done:
-                    response = sending.result()
-                    await response.aclose()
-                    return response
+                    return sending.result()
                 activity.heartbeat()
     finally:
         sending.cancel()
+
+
+async def _exchange(
+    http: httpx.AsyncClient, request: httpx.Request, keep_body_bytes: int
+) -> tuple[httpx.Response, bytes]:
+    response = await http.send(request, stream=True)
+    body = b""
+    try:
+        if keep_body_bytes and 200 <= response.status_code < 300:
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > keep_body_bytes:
+                    body = b""  # too big to be result_meta: ignored, not truncated
+                    break
+    finally:
+        await response.aclose()
+    return response, body
+
+
+def _json_object(body: bytes) -> dict[str, Any] | None:
+    if not body:
+        return None
+    try:
+        decoded = json.loads(body)
+    except ValueError:
+        return None
+    return decoded if isinstance(decoded, dict) else None
 
 
 def _connect_failure(error: httpx.ConnectError) -> AttemptFailure:

@@ -6,7 +6,7 @@
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -15,7 +15,10 @@ from activities.http_target import AttemptFailure, failure_error
 from activities.running_refresh import kept_running
 from tasklane.handlers import Handler, NonRetryableError, PublishedResult, TaskContext
 from tasklane.model import TaskScope
-from tasklane.running_view import RunningRef, RunningView
+from tasklane.running_entries import RunningRef
+
+if TYPE_CHECKING:
+    from tasklane.running_view import RunningView
 
 # Heartbeats go out on the handler's behalf, so a dead worker is noticed within the heartbeat
 # timeout even when the handler itself never calls ctx.heartbeat().
@@ -47,7 +50,7 @@ class HandlerResult:
 class HandlerRunner:
     """The Python handlers of one worker, by task type."""
 
-    def __init__(self, handlers: dict[str, Handler], view: RunningView | None = None) -> None:
+    def __init__(self, handlers: dict[str, Handler], view: "RunningView | None" = None) -> None:
         self._handlers = handlers
         self._view = view
 

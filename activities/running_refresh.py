@@ -10,8 +10,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
-from tasklane.running_view import RunningRef, RunningView
+from tasklane.running_entries import RunningRef
+
+if TYPE_CHECKING:
+    from tasklane.running_view import RunningView
 
 log = logging.getLogger("tasklane.worker")
 MAX_REFRESH_EVERY_S = 2.0

@@ -189,6 +189,26 @@ class Limits(BaseModel):
     max_task_history_bytes: int = 16 * 1024 * 1024
 
 
+class PusherConfig(BaseModel):
+    """`[pusher]`: System tasks' events also go to Pusher (SPEC §4.4) when this is set."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    app_id: str = Field(pattern=r"^[0-9]+$")  # the library accepts numeric app ids only
+    key: str = Field(min_length=1)
+    secret: str = Field(min_length=1)
+    cluster: str | None = None  # e.g. "eu": api-eu.pusher.com
+    host: str | None = None  # overrides cluster (a local stand-in, a proxy)
+    port: int | None = Field(default=None, ge=1, le=65535)
+    ssl: bool = True
+
+    @field_validator("app_id", mode="before")
+    @classmethod
+    def _app_id_text(cls, value: Any) -> Any:
+        # Pusher's dashboard shows it as a number: `app_id = 123456` in TOML is fine too.
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 class TasklaneConfig(BaseModel):
     """The TOML file (SPEC §3). Unknown top-level sections are kept for later features."""
 
@@ -200,6 +220,7 @@ class TasklaneConfig(BaseModel):
     task_types: list[TaskTypeConfig] = Field(default_factory=list)
     results: ResultsConfig = Field(default_factory=ResultsConfig)
     limits: Limits = Field(default_factory=Limits)
+    pusher: PusherConfig | None = None
 
     @classmethod
     def load(cls, path: Path | None) -> TasklaneConfig:
@@ -244,6 +265,8 @@ class Settings(BaseSettings):
     max_concurrent_activities: int = 200
     max_concurrent_workflow_tasks: int = 100
     graceful_shutdown_s: float = 30.0
+    # How often a worker rebuilds the System tasks running view from Temporal.
+    reconcile_every_s: float = 30.0
     # Run workflows in Temporal's sandbox (tests do; see worker/main.py for why workers don't).
     workflow_sandbox: bool = False
 

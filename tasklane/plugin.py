@@ -9,18 +9,24 @@ task types (Python handlers) beside the built-in HTTP one:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
+from temporalio.client import Client
 from temporalio.plugin import SimplePlugin
+from temporalio.worker import Worker
 
 from activities.http_target import TargetCaller
 from activities.notifications import NotificationSender
+from activities.pusher_events import PusherRelay
 from activities.python_handlers import HandlerRunner
 from activities.system_tasks import SystemTaskPublisher
 from activities.task_reads import read_task_outcomes
 from tasklane.config import TasklaneConfig
+from tasklane.reconcile import reconcile_forever
 from tasklane.running_view import EventBus, RunningView
 from tasklane.task_types import TaskType, TaskTypes
 from workflows.task import TaskWorkflow
@@ -32,18 +38,25 @@ class TasklanePlugin(SimplePlugin):
         config: TasklaneConfig | None = None,
         task_types: list[TaskType] | None = None,
         redis_url: str | None = None,
+        reconcile_every_s: float = 30.0,
     ) -> None:
-        """`redis_url`: where System tasks' running view and events go (none: not kept)."""
+        """`redis_url`: where System tasks' running view and events go (none: not kept);
+        the worker rebuilds that view from Temporal at start and every `reconcile_every_s`."""
         config = config or TasklaneConfig()
         self.task_types = merged_types(config, task_types)
         self._redis = aioredis.from_url(redis_url) if redis_url else None
         view = RunningView(self._redis) if self._redis else None
+        self._view, self._reconcile_every_s = view, reconcile_every_s
+        self._client: Client | None = None
         self._caller = TargetCaller(allow_private=config.allow_private_targets, view=view)
         self._sender = NotificationSender(
             secrets=config.signing.secrets, allow_private=config.allow_private_targets
         )
         self._runner = HandlerRunner(self.task_types.handlers(), view=view)
-        self._publisher = SystemTaskPublisher(view, EventBus(self._redis) if self._redis else None)
+        relay = PusherRelay(config.pusher) if config.pusher else None
+        self._publisher = SystemTaskPublisher(
+            view, EventBus(self._redis) if self._redis else None, relay
+        )
         super().__init__(
             "tasklane",
             workflows=[TaskWorkflow],
@@ -58,11 +71,24 @@ class TasklanePlugin(SimplePlugin):
             run_context=self._connection_pools,
         )
 
+    async def run_worker(self, worker: Worker, next: Callable[[Worker], Awaitable[None]]) -> None:
+        self._client = worker.client  # for the reconciliation, started in the run context
+        await super().run_worker(worker, next)
+
     @asynccontextmanager
     async def _connection_pools(self) -> AsyncIterator[None]:
+        reconciling = None
+        if self._view is not None and self._client is not None:
+            reconciling = asyncio.create_task(
+                reconcile_forever(self._client, self._view, self._reconcile_every_s)
+            )
         try:
             yield
         finally:
+            if reconciling is not None:
+                reconciling.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reconciling
             await self._caller.aclose()
             await self._sender.aclose()
             if self._redis is not None:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import Any
 
 import redis.asyncio as aioredis
+
+from tasklane.running_entries import RunningEntry
 
 PREFIX = "tasklane:running"
 # Read the index and every live entry in one round trip, dropping ids whose entry expired.
@@ -26,17 +28,6 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
 end
 return out
 """
-
-
-@dataclass
-class RunningEntry:
-    """What `GET /api/v2/system-tasks` lists for one task."""
-
-    task_id: str
-    client_account: int
-    task_type: str
-    started_at: str  # ISO 8601 with +00:00, as the seed prints it
-    meta: Any = field(default_factory=dict)
 
 
 def index_key(client_account: int) -> str:
@@ -79,6 +70,13 @@ class RunningView:
             pipe.srem(index_key(client_account), task_id)
             await pipe.execute()
 
+    async def accounts(self) -> AsyncIterator[int]:
+        """Every client account with an index in Redis."""
+        async for key in self._redis.scan_iter(match=f"{PREFIX}:{{*}}", count=1000):
+            name = key.decode() if isinstance(key, bytes) else key
+            if name.endswith("}"):  # an index, not an entry
+                yield int(name[len(PREFIX) + 2 : -1])
+
     async def list(self, client_account: int) -> list[RunningEntry]:
         """The account's running tasks, oldest start first."""
         raw = await self._read(keys=[index_key(client_account)])
@@ -111,12 +109,3 @@ class EventBus:
         finally:
             await pubsub.unsubscribe()
             await pubsub.aclose()
-
-
-@dataclass
-class RunningRef:
-    """Which view entry an attempt keeps alive, and for how long each refresh holds."""
-
-    client_account: int
-    task_id: str
-    ttl_s: float

@@ -21,7 +21,13 @@ def build_worker(client, settings: Settings) -> Worker:  # type: ignore[no-untyp
     return Worker(
         client,
         task_queue=settings.task_queue,
-        plugins=[TasklanePlugin(settings.tasklane, redis_url=settings.redis_url)],
+        plugins=[
+            TasklanePlugin(
+                settings.tasklane,
+                redis_url=settings.redis_url,
+                reconcile_every_s=settings.reconcile_every_s,
+            )
+        ],
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),

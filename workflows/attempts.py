@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -18,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.http_target import AttemptFailure, AttemptInput
     from activities.python_handlers import HandlerInput, HandlerResult
     from tasklane.model import TaskSpec
-    from tasklane.running_view import RunningRef
+    from tasklane.running_entries import RunningRef
 
 ATTEMPT_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 SINGLE_TRY = RetryPolicy(maximum_attempts=1)
@@ -27,9 +28,10 @@ FAILURE_FIELDS = frozenset(field.name for field in dataclasses.fields(AttemptFai
 
 async def call_target(
     spec: TaskSpec, attempt: int, start_by: timedelta | None, running: RunningRef | None = None
-) -> None:
+) -> dict[str, Any] | None:
+    """The attempt; the result_meta a task type's target answered, if any."""
     assert spec.target is not None
-    await workflow.execute_activity(
+    result = await workflow.execute_activity(
         "call_target",
         AttemptInput(
             spec.task_id,
@@ -46,6 +48,9 @@ async def call_target(
         retry_policy=SINGLE_TRY,
         summary=f"attempt {attempt}: {spec.target.method} {spec.target.url}"[:200],
     )
+    # Read as the plain dict it travels as: older attempts' results have no result_meta.
+    meta = result.get("result_meta") if isinstance(result, dict) else None
+    return meta if isinstance(meta, dict) else None
 
 
 async def run_handler(

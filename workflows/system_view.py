@@ -15,9 +15,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.system_tasks import RunningEnded, RunningStarted
     from tasklane.model import Status, TaskSpec
-    from tasklane.running_view import RunningEntry, RunningRef
+    from tasklane.running_entries import RunningEnded, RunningEntry, RunningRef, RunningStarted
 
 PATCH = "running-view"
 # A task type without a TTL (the seed's AMELDING_SUBMIT "varies") is shown this long unless

@@ -151,8 +151,8 @@ class TaskWorkflow:
                         result_meta=result.result_meta,
                         results=[published.info for published in result.results],
                     )
-                await call_target(spec, attempt, start_by, running)
-                return await self._finish(Status.COMPLETED, error=None)
+                meta = await call_target(spec, attempt, start_by, running)
+                return await self._finish(Status.COMPLETED, error=None, result_meta=meta)
             except ActivityError as e:
                 if never_started(e) and attempt == 1:
                     return await self._finish(

@@ -10,6 +10,7 @@ from tasklane.model import Status
 from tasklane.task_types import TaskType
 from tests.api.test_taskhook_lifecycle import wait_status
 from tests.conftest import Servers, eventually
+from tests.receiver import Reply
 
 
 def test_retry_after_seconds_and_dates_are_read_and_bounded() -> None:
@@ -37,7 +38,8 @@ async def test_a_task_types_own_url_is_trusted_when_the_guard_is_on(
 ) -> None:
     settings = servers.settings(f"guard-{uuid.uuid4().hex[:8]}", allow_private=False)
     await servers.worker(settings)
-    url = receiver.script(path, 200)  # loopback: refused to clients, fine for the operator
+    # Loopback: refused to clients, fine for the operator. A JSON answer is the result_meta.
+    url = receiver.script(path, Reply(200, body=b'{"count": 5}'))
     tasks = TasklaneClient(
         temporal.client, task_types=[TaskType("PING", url=url)], task_queue=settings.task_queue
     )
@@ -48,3 +50,4 @@ async def test_a_task_types_own_url_is_trusted_when_the_guard_is_on(
 
     await eventually(completed)
     assert [call.json() for call in receiver.at(path)] == [{"n": 1}]
+    assert (await tasks.get(task_id)).state.result_meta == {"count": 5}
