@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     receive = commands.add_parser("receive", help="a local endpoint that prints what it gets")
     receive.add_argument("--port", type=int, default=9000)
     receive.add_argument("--status", type=int, default=200, help="HTTP status to answer")
+    receive.add_argument("--reply", help='JSON body to answer with, e.g. \'{"count": 5}\'')
     receive.add_argument(
         "--config",
         type=Path,
@@ -49,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
         from tasklane.receive import serve
 
         config = TasklaneConfig.load(args.config if args.config.exists() else None)
-        serve(args.port, config.signing.secrets, args.status)
+        serve(args.port, config.signing.secrets, args.status, args.reply)
     if args.command == "worker":
         from worker.main import main as worker_main
 

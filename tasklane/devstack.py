@@ -32,6 +32,21 @@ def _die_with_parent() -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
+# The System tasks seed's types, calling `tasklane receive --port 9000` (edit the URLs to call
+# real services); a JSON object answered by the URL is the task's result_meta.
+SEED_SYSTEM_TASK_TYPES = "".join(
+    f'\n[[task_types]]\nname = "{name}"\nurl = "http://127.0.0.1:9000/system-tasks/{path}"\n'
+    + (f'ttl = "{ttl}"\n' if ttl else "# ttl: per task (the seed says it varies)\n")
+    + "retry = {max_attempts = 3}\n"
+    for name, path, ttl in [
+        ("FETCH_TAX_CARDS", "fetch-tax-cards", "PT10M"),
+        ("FETCH_GARNISHMENTS", "fetch-garnishments", "PT10M"),
+        ("VAT_RETURN_SYNC", "vat-return-sync", "PT60M"),
+        ("AMELDING_SUBMIT", "amelding-submit", None),
+    ]
+)
+
+
 def ensure_dev_config(data_dir: Path) -> tuple[Path, str]:
     """The dev config and its token, written on first run and kept afterwards."""
     config_path = data_dir / "config.toml"
@@ -53,6 +68,7 @@ def ensure_dev_config(data_dir: Path) -> tuple[Path, str]:
         "[[task_types]]\n"
         'name = "echo"\n'
         'handler = "tasklane.example_handlers:echo"\n'
+        + SEED_SYSTEM_TASK_TYPES
     )
     token_path.write_text(token + "\n")
     token_path.chmod(0o600)

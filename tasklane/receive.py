@@ -1,8 +1,9 @@
 """`tasklane receive`: a local endpoint that prints what Tasklane sends it.
 
 For trying targets and notifications by hand: it answers 200 to everything (or the status
-given with --status) and, when it knows the signing secret, says whether each notification's
-signature verifies.
+given with --status, with the JSON body given with --reply: a task type's target answering a
+JSON object gives the task its result_meta) and, when it knows the signing secret, says
+whether each notification's signature verifies.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from tasklane.signing import key_bytes
 
 
-def serve(port: int, secrets: list[str], status: int) -> None:
+def serve(port: int, secrets: list[str], status: int, reply: str | None = None) -> None:
+    answer = reply.encode() if reply else b""
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -27,8 +30,11 @@ def serve(port: int, secrets: list[str], status: int) -> None:
             except ValueError:
                 print(f"  {body[:200]!r}")
             self.send_response(status)
-            self.send_header("Content-Length", "0")
+            if answer:
+                self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
+            self.wfile.write(answer)
 
         def _verdict(self, body: bytes) -> str:
             header = self.headers.get("X-Taskhook-Signature")

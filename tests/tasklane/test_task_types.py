@@ -53,3 +53,17 @@ def test_a_python_handler_is_imported_only_when_asked() -> None:
     config = load('[[task_types]]\nname = "E"\nhandler = "tasklane.example_handlers:echo"\n')
     assert config.types.get("E") is not None  # the API never imports handlers
     assert config.types.handlers()["E"].__name__ == "echo"
+
+
+def test_the_dev_config_registers_the_seeds_system_task_types(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tasklane.devstack import ensure_dev_config
+
+    config = TasklaneConfig.load(ensure_dev_config(tmp_path)[0])
+    ttls = {name: config.types.get(name).ttl_s for name in config.types.names}  # type: ignore[union-attr]
+    assert ttls == {
+        "FETCH_TAX_CARDS": 600,
+        "FETCH_GARNISHMENTS": 600,
+        "VAT_RETURN_SYNC": 3600,
+        "AMELDING_SUBMIT": None,
+        "echo": None,
+    }
