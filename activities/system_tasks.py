@@ -48,7 +48,9 @@ class SystemTaskPublisher:
             if self._view is not None:
                 await self._view.put(entry, started.ttl_s)
             if self._bus is not None and started.announce:
-                await self._bus.publish(entry.client_account, "create_system_task", data)
+                await self._bus.publish(
+                    entry.client_account, "create_system_task", data, entry.organisation
+                )
         except Exception as e:
             log.warning("announcing %s as running failed: %s", entry.task_id, e)
         # Pusher does not depend on Redis: sent even when the lines above failed; never raises.
@@ -67,7 +69,9 @@ class SystemTaskPublisher:
             if self._view is not None:
                 await self._view.remove(ended.client_account, ended.task_id)
             if self._bus is not None:
-                await self._bus.publish(ended.client_account, "update_system_task", data)
+                await self._bus.publish(
+                    ended.client_account, "update_system_task", data, ended.organisation
+                )
         except Exception as e:
             log.warning("announcing the end of %s failed: %s", ended.task_id, e)
         if self._relay is not None:

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from api import openapi
 from api.errors import install_handlers
-from api.routes import metavault, ricloud, taskhook
+from api.routes import metavault, ricloud, system_tasks, taskhook
 from tasklane.config import Settings
 from tasklane.result_store import ResultStore
 from tasklane.running_view import EventBus, RunningView
@@ -26,13 +26,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         client = await connect(settings)
         app.state.store = TaskStore(client, settings.task_queue, settings.cancel_wait_s)
         app.state.results = ResultStore(app.state.store)
-        redis = aioredis.from_url(settings.redis_url)
+        # A Redis that hangs must answer 503 quickly, not hold requests: short timeouts for
+        # the view; the event bus's subscriptions idle for long, so only a connect timeout.
+        redis = aioredis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
+        pubsub = aioredis.from_url(settings.redis_url, socket_connect_timeout=2)
         app.state.view = RunningView(redis)
-        app.state.events = EventBus(redis)
+        app.state.events = EventBus(pubsub)
         try:
             yield
         finally:
             await redis.aclose()
+            await pubsub.aclose()
 
     app = FastAPI(
         title="Tasklane",
@@ -46,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(taskhook.router)
     app.include_router(ricloud.router)
     app.include_router(metavault.router)
+    app.include_router(system_tasks.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     receive = commands.add_parser("receive", help="a local endpoint that prints what it gets")
     receive.add_argument("--port", type=int, default=9000)
     receive.add_argument("--status", type=int, default=200, help="HTTP status to answer")
-    receive.add_argument("--reply", help='JSON body to answer with, e.g. \'{"count": 5}\'')
+    receive.add_argument("--reply", help="JSON body to answer with, e.g. '{\"count\": 5}'")
     receive.add_argument(
         "--config",
         type=Path,

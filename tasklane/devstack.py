@@ -67,8 +67,7 @@ def ensure_dev_config(data_dir: Path) -> tuple[Path, str]:
         "# A Python-handler type to try typed tasks and results (ricloud `POST /tasks`).\n"
         "[[task_types]]\n"
         'name = "echo"\n'
-        'handler = "tasklane.example_handlers:echo"\n'
-        + SEED_SYSTEM_TASK_TYPES
+        'handler = "tasklane.example_handlers:echo"\n' + SEED_SYSTEM_TASK_TYPES
     )
     token_path.write_text(token + "\n")
     token_path.chmod(0o600)

@@ -75,7 +75,8 @@ def _entry(task: TaskView, now: datetime) -> tuple[RunningEntry, float]:
     if state.next_attempt_at is not None:  # waiting to retry: nothing refreshes it meanwhile
         ttl_s += max(0.0, (state.next_attempt_at - now).total_seconds())
     meta = spec.payload if spec.payload is not None else {}
-    entry = RunningEntry(spec.task_id, account, spec.type, started.isoformat("T", "seconds"), meta)
+    started_at = started.isoformat("T", "seconds")
+    entry = RunningEntry(spec.task_id, account, spec.type, started_at, meta, spec.organisation)
     return entry, ttl_s
 
 

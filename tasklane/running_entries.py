@@ -16,6 +16,8 @@ class RunningEntry:
     task_type: str
     started_at: str  # ISO 8601 with +00:00, as the seed prints it
     meta: Any = field(default_factory=dict)
+    # Account numbers are each organisation's own: every read filters on this.
+    organisation: str = ""
 
 
 @dataclass
@@ -42,3 +44,4 @@ class RunningEnded:
     # `completed` or `failed`, as the seed's update_system_task says.
     status: str
     result_meta: dict[str, Any] | None = None
+    organisation: str = ""

@@ -91,13 +91,18 @@ class EventBus:
     def __init__(self, redis: aioredis.Redis) -> None:
         self._redis = redis
 
-    async def publish(self, client_account: int, event: str, data: dict[str, Any]) -> int:
-        """Send `event` to the account's subscribers; how many API replicas received it."""
-        message = json.dumps({"event": event, "data": data})
+    async def publish(
+        self, client_account: int, event: str, data: dict[str, Any], organisation: str = ""
+    ) -> int:
+        """Send `event` to the account's subscribers; how many API replicas received it.
+        The organisation travels beside the data: account numbers are each organisation's."""
+        message = json.dumps({"event": event, "data": data, "organisation": organisation})
         return int(await self._redis.publish(channel(client_account), message))
 
-    async def subscribe(self, client_account: int) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-        """(event, data) for every event of the account from now on."""
+    async def subscribe(
+        self, client_account: int, organisation: str | None = None
+    ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """(event, data) for every event of the account (of `organisation`, if given)."""
         pubsub = self._redis.pubsub()
         await pubsub.subscribe(channel(client_account))
         try:
@@ -105,7 +110,8 @@ class EventBus:
                 if message.get("type") != "message":
                     continue
                 decoded = json.loads(message["data"])
-                yield decoded["event"], decoded["data"]
+                if organisation is None or decoded.get("organisation") == organisation:
+                    yield decoded["event"], decoded["data"]
         finally:
             await pubsub.unsubscribe()
             await pubsub.aclose()

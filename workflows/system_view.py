@@ -49,7 +49,9 @@ class SystemView:
             return
         meta = spec.payload if spec.payload is not None else {}
         started_at = workflow.now().isoformat(timespec="seconds")
-        self._entry = RunningEntry(spec.task_id, account, spec.type, started_at, meta)
+        self._entry = RunningEntry(
+            spec.task_id, account, spec.type, started_at, meta, spec.organisation
+        )
         await self._run("announce_running", RunningStarted(self._entry, self.ttl_s))
 
     async def extend(self, wait_s: float) -> None:
@@ -65,7 +67,9 @@ class SystemView:
             return
         entry, self._entry = self._entry, None
         word = "completed" if status == Status.COMPLETED else "failed"
-        ended = RunningEnded(entry.client_account, entry.task_id, word, result_meta)
+        ended = RunningEnded(
+            entry.client_account, entry.task_id, word, result_meta, entry.organisation
+        )
         await self._run("announce_ended", ended)
 
     async def _run(self, activity: str, argument: Any) -> None:
