@@ -1,4 +1,5 @@
-"""The measured phases: throughput (bare and Tasklane), paced request latency, lateness."""
+"""The measured phases: throughput (bare and Tasklane), paced request latency (including the
+System tasks list with tasks running), lateness."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from temporalio.client import Client
 
 from benchmarks.bare import WORKFLOW_NAME, BareInput
 from benchmarks.receiver import Receiver
+
+SYSTEM_TASKS = "/api/v2/system-tasks"
 
 
 class PhaseError(RuntimeError):
@@ -202,3 +205,82 @@ async def lateness(
         (a.wall - float(a.body["requested_at"])) * 1000 for a in receiver.arrivals[phase].values()
     ]
     return Paced(latencies_ms=late)
+
+
+async def start_system_task(
+    api: httpx.AsyncClient, account: int, task_type: str, meta: dict[str, Any]
+) -> str:
+    """POST /api/v2/system-tasks; the new task's id, or PhaseError on anything but 201."""
+    body = {"client_account_id": account, "task_type": task_type, "meta": meta}
+    response = await api.post(SYSTEM_TASKS, json=body)
+    if response.status_code != 201:
+        raise PhaseError(
+            f"POST {SYSTEM_TASKS} answered {response.status_code}: {response.text[:300]}"
+        )
+    return str(response.json()["id"])
+
+
+async def list_system_tasks(api: httpx.AsyncClient, account: int) -> list[Any]:
+    """GET /api/v2/system-tasks?client_account_id=N; its `data`, or PhaseError if not 200."""
+    response = await api.get(SYSTEM_TASKS, params={"client_account_id": account})
+    if response.status_code != 200:
+        raise PhaseError(
+            f"GET {SYSTEM_TASKS} answered {response.status_code}: {response.text[:200]}"
+        )
+    data = response.json()["data"]
+    if not isinstance(data, list):
+        raise PhaseError(f"GET {SYSTEM_TASKS}: data is {type(data).__name__}, not a list")
+    return data
+
+
+async def _until(what: str, timeout_s: float, done: Callable[[], Awaitable[bool]]) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not await done():
+        if time.monotonic() > deadline:
+            raise PhaseError(f"{what} not within {timeout_s:g} s")
+        await asyncio.sleep(0.2)
+
+
+async def system_tasks_latency(
+    api: httpx.AsyncClient,
+    receiver: Receiver,
+    task_type: str,
+    phase: str,
+    account: int,
+    running: int,
+    count: int,
+    rate: float,
+    timeout_s: float,
+) -> Paced:
+    """GET /api/v2/system-tasks of an account with `running` tasks running, at `rate`.
+
+    The tasks are of `task_type`, whose attempt is a call the receiver holds: once the list
+    shows them all and the receiver holds every attempt, the view stays still while the
+    GETs run. An answer other than 200 with exactly `running` entries counts as an error.
+    Afterwards the held calls are answered, and the phase waits until the list is empty.
+    """
+    for i in range(running):
+        await start_system_task(api, account, task_type, {"phase": phase, "i": i})
+    try:
+
+        async def all_listed() -> bool:
+            return len(await list_system_tasks(api, account)) >= running
+
+        await _until(f"{running} tasks in the list", timeout_s, all_listed)
+        await receiver.wait_for(phase, running, timeout_s)
+
+        async def get(i: int) -> None:
+            listed = len(await list_system_tasks(api, account))
+            if listed != running:
+                raise PhaseError(f"GET {SYSTEM_TASKS} listed {listed} tasks, not {running}")
+
+        result = await paced(count, rate, get, timeout_s)
+    finally:
+        # Answer the held attempts even on failure, so the tasks end with the phase.
+        receiver.release_held()
+
+    async def none_listed() -> bool:
+        return not await list_system_tasks(api, account)
+
+    await _until("an empty list after the tasks ended", timeout_s, none_listed)
+    return result

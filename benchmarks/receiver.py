@@ -1,4 +1,5 @@
-"""An in-process HTTP/1.1 target that answers 200 at once and records when each call arrived."""
+"""An in-process HTTP/1.1 target that records when each call arrived and answers 200: at once,
+or, on `HOLD_PATH`, only when the benchmark releases it (an attempt that runs until then)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,12 @@ OK_CLOSE = (
     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
     b"Connection: close\r\n\r\n{}"
 )
+
+
+HOLD_PATH = b"/hold"
+# A held call is answered after this long even if never released: a safety net well below
+# the attempt timeout of the benchmark's system task type (stack.HOLD_TIMEOUT).
+HOLD_MAX_S = 90.0
 
 
 class ReceiverTimeout(RuntimeError):
@@ -41,10 +48,22 @@ class Receiver:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._waiters: list[tuple[str, int, asyncio.Future[None]]] = []
+        self._release = asyncio.Event()
+        self.held = 0  # calls on HOLD_PATH not answered yet
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/t"
+
+    @property
+    def hold_url(self) -> str:
+        """Calls here are recorded at once but answered only at `release_held()`."""
+        return f"http://127.0.0.1:{self.port}{HOLD_PATH.decode()}"
+
+    def release_held(self) -> None:
+        """Answer every call held so far; later calls to `hold_url` are held again."""
+        self._release.set()
+        self._release = asyncio.Event()
 
     async def start(self) -> None:
         """Listen on a free loopback port."""
@@ -57,6 +76,7 @@ class Receiver:
         if self._server is None:
             return
         self._server.close()
+        self.release_held()
         # Keep-alive connections stay open otherwise, and wait_closed would wait for them.
         for writer in list(self._writers):
             writer.close()
@@ -115,12 +135,16 @@ class Receiver:
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
-                length, chunked, close = _parse_head(head)
+                path, length, chunked, close = _parse_head(head)
                 if chunked:
                     body = await _read_chunked(reader)
                 else:
                     body = await reader.readexactly(length)
                 self._record(body)
+                if path == HOLD_PATH:
+                    await self._hold()
+                    if writer.is_closing():
+                        return  # closed meanwhile (the receiver is shutting down)
                 writer.write(OK_CLOSE if close else OK)
                 await writer.drain()
                 if close:
@@ -135,12 +159,25 @@ class Receiver:
             self._writers.discard(writer)
             writer.close()
 
+    async def _hold(self) -> None:
+        """Wait for `release_held()` (or HOLD_MAX_S) before the call is answered."""
+        self.held += 1
+        try:
+            await asyncio.wait_for(self._release.wait(), HOLD_MAX_S)
+        except TimeoutError:
+            pass
+        finally:
+            self.held -= 1
 
-def _parse_head(head: bytes) -> tuple[int, bool, bool]:
-    """(content length, chunked?, close after answering?) from a request head."""
+
+def _parse_head(head: bytes) -> tuple[bytes, int, bool, bool]:
+    """(path, content length, chunked?, close after answering?) from a request head."""
     length, chunked, close = 0, False, False
     lines = head.split(b"\r\n")
-    if lines and lines[0].endswith(b"HTTP/1.0"):
+    # "POST /path?query HTTP/1.1": the path without its query.
+    parts = lines[0].split(b" ")
+    path = parts[1].partition(b"?")[0] if len(parts) == 3 else b""
+    if lines[0].endswith(b"HTTP/1.0"):
         close = True
     for line in lines[1:]:
         name, _, value = line.partition(b":")
@@ -151,7 +188,7 @@ def _parse_head(head: bytes) -> tuple[int, bool, bool]:
             chunked = True
         elif name == b"connection":
             close = value == b"close"
-    return length, chunked, close
+    return path, length, chunked, close
 
 
 async def _read_chunked(reader: asyncio.StreamReader) -> bytes:

@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import secrets
 import shutil
 import signal
 import sys
@@ -26,7 +27,7 @@ from benchmarks.bare import READY_LINE
 from benchmarks.phases import PhaseError, Throughput
 from benchmarks.receiver import Receiver, ReceiverTimeout
 from benchmarks.report import render, summary, verdicts
-from benchmarks.stack import Stack, StackError
+from benchmarks.stack import SYSTEM_TASK_TYPE, Stack, StackError
 
 LATENESS_LEAD_S = 2.0  # each task is due this long after its submit
 LATENESS_SPREAD_S = 5.0  # submits are spread over this long
@@ -46,6 +47,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=50, help="submits in flight")
     parser.add_argument("--rate", type=float, default=20.0, help="req/s of the latency runs")
     parser.add_argument("--latency-requests", type=int, default=200)
+    parser.add_argument(
+        "--system-rate", type=float, default=200.0, help="req/s of the System tasks list run"
+    )
+    parser.add_argument("--system-requests", type=int, default=1000)
+    parser.add_argument(
+        "--system-running", type=int, default=20, help="tasks running in the listed account"
+    )
     parser.add_argument("--lateness-tasks", type=int, default=100)
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per phase")
     parser.add_argument("--out", type=Path, default=None, help="also write the results as JSON")
@@ -175,7 +183,7 @@ async def measure(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
     tasklane_workflows = "WorkflowType = 'TaskWorkflow'"
     try:
         progress(f"starting the stack in {stack.workdir}")
-        await stack.start()
+        await stack.start(receiver.hold_url)
         assert stack.client is not None
         client = stack.client
         async with contextlib.AsyncExitStack() as clients:
@@ -189,7 +197,7 @@ async def measure(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
             # The paced runs get a roomy pool: a late answer must not hold up the next send.
             api = await clients.enter_async_context(_api_client(stack, 100))
             progress(
-                f"1-2/5 bare Temporal vs Tasklane: {warmup} warm-up each, then {args.tasks} "
+                f"1-2/6 bare Temporal vs Tasklane: {warmup} warm-up each, then {args.tasks} "
                 f"tasks each in {args.rounds} alternating rounds"
             )
             throughput, cpu, ids = await interleaved_throughput(args, stack, receiver, apis, warmup)
@@ -197,14 +205,31 @@ async def measure(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
             cpu_bare, cpu_tasklane = cpu["bare"], cpu["tasklane"]
             progress(f"    bare {bare.per_s:.1f} tasks/s, Tasklane {tasklane.per_s:.1f} tasks/s")
 
-            progress(f"3/5 POST latency: {args.latency_requests} at {args.rate:g} req/s")
+            progress(f"3/6 POST latency: {args.latency_requests} at {args.rate:g} req/s")
             post = await phases.post_latency(
                 api, receiver, "latency", args.latency_requests, args.rate, args.timeout
             )
             await wait_idle(client, tasklane_workflows, IDLE_TIMEOUT_S)
-            progress(f"4/5 GET latency: {args.latency_requests} at {args.rate:g} req/s")
+            progress(f"4/6 GET latency: {args.latency_requests} at {args.rate:g} req/s")
             get = await phases.get_latency(api, ids, args.latency_requests, args.rate, args.timeout)
-            progress(f"5/5 lateness: {args.lateness_tasks} tasks due +{LATENESS_LEAD_S:g} s")
+            progress(
+                f"5/6 System tasks list: {args.system_requests} at {args.system_rate:g} req/s, "
+                f"{args.system_running} tasks running"
+            )
+            system = await phases.system_tasks_latency(
+                api,
+                receiver,
+                SYSTEM_TASK_TYPE,
+                "system-tasks",
+                # A fresh account: no other phase's tasks in it.
+                secrets.randbelow(10**9) + 10**9,
+                args.system_running,
+                args.system_requests,
+                args.system_rate,
+                args.timeout,
+            )
+            await wait_idle(client, tasklane_workflows, IDLE_TIMEOUT_S)
+            progress(f"6/6 lateness: {args.lateness_tasks} tasks due +{LATENESS_LEAD_S:g} s")
             late = await phases.lateness(
                 api,
                 receiver,
@@ -236,9 +261,14 @@ async def measure(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
         "get_latency": {**summary(get.latencies_ms), "errors": len(get.errors)},
         "lateness": summary(late.latencies_ms),
         "memory": memory,
-        "system_tasks": "n/a (issue 4)",
+        "system_tasks": {
+            **summary(system.latencies_ms),
+            "errors": len(system.errors),
+            "rate": args.system_rate,
+            "running": args.system_running,
+        },
         "duplicates": dict(receiver.duplicates),
-        "errors_sample": (post.errors + get.errors)[:5],
+        "errors_sample": (post.errors + get.errors + system.errors)[:5],
     }
     results["verdicts"] = [dataclasses.asdict(v) for v in verdicts(results)]
     return results

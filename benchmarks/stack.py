@@ -26,6 +26,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 PR_SET_PDEATHSIG = 1
 STOP_TIMEOUT_S = 10.0
 START_TIMEOUT_S = 90.0  # generous: the machine is shared and the first start compiles nothing
+# The task type of the System tasks phase: one attempt, an HTTP call the receiver holds until
+# the phase is measured. Its timeout is above the receiver's HOLD_MAX_S, so the receiver
+# always answers first; no retry, so a failure cannot keep the phase waiting.
+SYSTEM_TASK_TYPE = "BENCH_HOLD"
+HOLD_TIMEOUT = "PT2M"
+HOLD_TTL = "PT1M"
 
 
 class StackError(RuntimeError):
@@ -73,6 +79,7 @@ class Stack:
         self.task_queue = f"bench-{uuid.uuid4().hex[:8]}"
         self.temporal_port, self.redis_port, self.api_port = free_ports(3)
         self.client: Client | None = None
+        self.hold_url = ""  # the System tasks type's URL, set by start()
 
     @property
     def temporal_address(self) -> str:
@@ -85,8 +92,12 @@ class Stack:
     def by_name(self, name: str) -> Child:
         return next(c for c in self.children if c.name == name)
 
-    async def start(self) -> None:
-        """Temporal and Redis, then the Tasklane worker and API once those answer."""
+    async def start(self, hold_url: str) -> None:
+        """Temporal and Redis, then the Tasklane worker and API once those answer.
+
+        `hold_url` is the URL of the SYSTEM_TASK_TYPE task type (the receiver's held path).
+        """
+        self.hold_url = hold_url
         self.spawn("temporal", binaries.temporal_dev_server_argv(self.temporal_port))
         self.spawn(
             "redis", binaries.redis_server_argv(self.redis_port, self.workdir, persist=False)
@@ -107,7 +118,13 @@ class Stack:
             "allow_private_targets = true\n\n"
             "[[api_keys]]\n"
             f'token_sha256 = "{digest}"\n'
-            'organisation = "bench"\n'
+            'organisation = "bench"\n\n'
+            "[[task_types]]\n"
+            f'name = "{SYSTEM_TASK_TYPE}"\n'
+            f'url = "{self.hold_url}"\n'
+            f'timeout = "{HOLD_TIMEOUT}"\n'
+            f'ttl = "{HOLD_TTL}"\n'
+            "retry = {max_attempts = 1}\n"
         )
         return {
             **os.environ,

@@ -16,13 +16,13 @@ from temporalio.client import Client
 
 from tasklane import search_attributes as sa
 from tasklane.model import WORKFLOW_TYPE, Status
-from tasklane.running_view import RunningEntry, RunningView
+from tasklane.running_entries import DEFAULT_TTL_S, RunningEntry, started_at
+from tasklane.running_view import RunningView
 from tasklane.task_store import TaskView, view_of
 from tasklane.visibility import quote
 
 log = logging.getLogger("tasklane.reconcile")
 RUNNING = (Status.QUEUED, Status.PROCESSING, Status.RETRYING)
-DEFAULT_TTL_S = 600.0  # as workflows.system_view
 
 
 async def running_system_tasks(client: Client) -> list[TaskView]:
@@ -70,13 +70,12 @@ def _entry(task: TaskView, now: datetime) -> tuple[RunningEntry, float]:
     spec, state = task.spec, task.state
     account = spec.scope.client_account
     assert account is not None
-    started = state.started_at or spec.execute_after
     ttl_s = spec.ttl_s or DEFAULT_TTL_S
     if state.next_attempt_at is not None:  # waiting to retry: nothing refreshes it meanwhile
         ttl_s += max(0.0, (state.next_attempt_at - now).total_seconds())
     meta = spec.payload if spec.payload is not None else {}
-    started_at = started.isoformat("T", "seconds")
-    entry = RunningEntry(spec.task_id, account, spec.type, started_at, meta, spec.organisation)
+    began = started_at(spec.execute_after, bool(spec.blocked_by), state.started_at or now)
+    entry = RunningEntry(spec.task_id, account, spec.type, began, meta, spec.organisation)
     return entry, ttl_s
 
 

@@ -4,6 +4,7 @@ workflow code (no Redis client here)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -18,6 +19,17 @@ class RunningEntry:
     meta: Any = field(default_factory=dict)
     # Account numbers are each organisation's own: every read filters on this.
     organisation: str = ""
+
+
+# A task type without a TTL (the seed's AMELDING_SUBMIT "varies") is listed this long
+# unless its attempt keeps it alive.
+DEFAULT_TTL_S = 600.0
+
+
+def started_at(execute_after: datetime, blocked: bool, now: datetime) -> str:
+    """When a system task began running, as listed: when it became due (for a task that
+    waited on blockers, when they let it go), to the second, in the seed's `+00:00` form."""
+    return (now if blocked else execute_after).astimezone(UTC).isoformat(timespec="seconds")
 
 
 @dataclass

@@ -16,12 +16,16 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from tasklane.model import Status, TaskSpec
-    from tasklane.running_entries import RunningEnded, RunningEntry, RunningRef, RunningStarted
+    from tasklane.running_entries import (
+        DEFAULT_TTL_S,
+        RunningEnded,
+        RunningEntry,
+        RunningRef,
+        RunningStarted,
+        started_at,
+    )
 
 PATCH = "running-view"
-# A task type without a TTL (the seed's AMELDING_SUBMIT "varies") is shown this long unless
-# its attempt keeps it alive.
-DEFAULT_TTL_S = 600.0
 VIEW_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=500), maximum_attempts=3)
 
 
@@ -48,9 +52,9 @@ class SystemView:
         if account is None or self._entry is not None or not workflow.patched(PATCH):
             return
         meta = spec.payload if spec.payload is not None else {}
-        started_at = workflow.now().isoformat(timespec="seconds")
+        started = started_at(spec.execute_after, bool(spec.blocked_by), workflow.now())
         self._entry = RunningEntry(
-            spec.task_id, account, spec.type, started_at, meta, spec.organisation
+            spec.task_id, account, spec.type, started, meta, spec.organisation
         )
         await self._run("announce_running", RunningStarted(self._entry, self.ttl_s))
 

@@ -43,7 +43,8 @@ from api.openapi import json_body
 from api.render.system_tasks import render_running, render_started, sse_comment, sse_event
 from api.schemas.common import check_payload
 from tasklane.config import ApiKey
-from tasklane.model import TaskScope
+from tasklane.model import Status, TaskScope, TaskSpec
+from tasklane.running_entries import DEFAULT_TTL_S, RunningEntry, started_at
 from tasklane.running_view import EventBus, RunningView
 from tasklane.typed_tasks import new_typed_task
 
@@ -179,7 +180,7 @@ async def list_running_tasks(key: BearerKey, account: AccountId, view: ViewDep) 
     responses={k: v for k, v in _READ_ERRORS.items() if k != 503},
 )
 async def start_system_task(
-    request: Request, key: BearerKey, settings: SettingsDep, store: StoreDep
+    request: Request, key: BearerKey, settings: SettingsDep, store: StoreDep, running: ViewDep
 ) -> dict[str, Any]:
     """Start a task of a registered type for a client account, on behalf of the key's user.
 
@@ -210,7 +211,23 @@ async def start_system_task(
         payload=body.meta,
     )
     view, _ = await store.submit(spec, state)
+    if state.status == Status.QUEUED:
+        await _list_at_once(running, spec, task_type.ttl_s)
     return render_started(view)
+
+
+async def _list_at_once(running: RunningView, spec: TaskSpec, ttl_s: float | None) -> None:
+    """Put a task due now in the list before answering, so a GET right after the POST shows
+    it; its workflow writes the same entry (and sends the event) a moment later."""
+    account = spec.scope.client_account
+    assert account is not None
+    began = started_at(spec.execute_after, False, spec.created_at)
+    meta = spec.payload if spec.payload is not None else {}
+    entry = RunningEntry(spec.task_id, account, spec.type, began, meta, spec.organisation)
+    try:
+        await running.put(entry, ttl_s or DEFAULT_TTL_S)
+    except REDIS_DOWN as e:  # the workflow writes it anyway; the reconciliation repairs it
+        log.warning("could not list %s at once: %s", spec.task_id, e)
 
 
 def _check_meta(meta: dict[str, Any], limit: int) -> None:

@@ -210,3 +210,13 @@ async def test_get_answers_503_while_redis_is_unreachable(stack: Api, servers: S
     error = response.json()["error"]
     assert error["code"] == "view_unavailable" and "Redis" in error["message"]
     assert started.status_code == 201  # starting a task does not need the view
+
+
+async def test_a_task_due_now_is_listed_as_soon_as_the_post_answers(
+    acme: httpx.AsyncClient,
+) -> None:
+    account = new_account()
+    started = await start(acme, account, {"sleep": 2, "income_year": 2024})
+    [entry] = await listed(acme, account)  # no waiting: the API listed it before answering
+    assert entry["task_type"] == "SCRIPTED" and entry["meta"]["income_year"] == 2024
+    assert started["status"] == "queued"
