@@ -102,6 +102,13 @@ async def handler_case(client: Client) -> str:
     return task_id
 
 
+async def system_task_case(client: Client) -> str:
+    """A task of a client account: listed while it runs, announced as it starts and ends."""
+    tasks = TasklaneClient(client, config=TasklaneConfig.load(CONFIG), task_queue="tasklane")
+    payload = {"sleep": 0.5, "meta": {"count": 5}}
+    return await tasks.start("SCRIPTED", organisation="dev", client_account=56, payload=payload)
+
+
 async def main(token: str) -> None:
     receiver = Receiver().start()
     headers = {"Authorization": f"Bearer {token}"}
@@ -121,6 +128,8 @@ async def main(token: str) -> None:
             ids.update(await blocked_cases(receiver, api))
         if new("handler_results"):
             ids["handler_results"] = await handler_case(client)
+        if new("system_task"):
+            ids["system_task"] = await system_task_case(client)
         for name, task_id in ids.items():
             handle = client.get_workflow_handle(task_id)
             await handle.result()
