@@ -210,15 +210,21 @@ async def start_system_task(
         scope=TaskScope(client_account=body.client_account_id),
         payload=body.meta,
     )
-    view, _ = await store.submit(spec, state)
-    if state.status == Status.QUEUED:
-        await _list_at_once(running, spec, task_type.ttl_s)
+    # Listed before its workflow starts, so a GET right after this POST shows it, and the
+    # workflow's removal at the end can only come after this write.
+    listed = state.status == Status.QUEUED and await _list_at_once(running, spec, task_type.ttl_s)
+    try:
+        view, _ = await store.submit(spec, state)
+    except BaseException:
+        if listed:
+            await running.remove(body.client_account_id, spec.task_id)
+        raise
     return render_started(view)
 
 
-async def _list_at_once(running: RunningView, spec: TaskSpec, ttl_s: float | None) -> None:
-    """Put a task due now in the list before answering, so a GET right after the POST shows
-    it; its workflow writes the same entry (and sends the event) a moment later."""
+async def _list_at_once(running: RunningView, spec: TaskSpec, ttl_s: float | None) -> bool:
+    """Put a task due now in the list; its workflow writes the same entry (and sends the
+    event) a moment later. False when Redis is away (the workflow writes it anyway)."""
     account = spec.scope.client_account
     assert account is not None
     began = started_at(spec.execute_after, False, spec.created_at)
@@ -226,8 +232,10 @@ async def _list_at_once(running: RunningView, spec: TaskSpec, ttl_s: float | Non
     entry = RunningEntry(spec.task_id, account, spec.type, began, meta, spec.organisation)
     try:
         await running.put(entry, ttl_s or DEFAULT_TTL_S)
-    except REDIS_DOWN as e:  # the workflow writes it anyway; the reconciliation repairs it
+    except REDIS_DOWN as e:
         log.warning("could not list %s at once: %s", spec.task_id, e)
+        return False
+    return True
 
 
 def _check_meta(meta: dict[str, Any], limit: int) -> None:
