@@ -29,7 +29,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # A Redis that hangs must answer 503 quickly, not hold requests: short timeouts for
         # the view; the event bus's subscriptions idle for long, so only a connect timeout.
         redis = aioredis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
-        pubsub = aioredis.from_url(settings.redis_url, socket_connect_timeout=2)
+        pubsub = aioredis.from_url(
+            settings.redis_url, socket_connect_timeout=2, health_check_interval=30
+        )
         app.state.view = RunningView(redis)
         app.state.events = EventBus(pubsub)
         try:

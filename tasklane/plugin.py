@@ -44,7 +44,12 @@ class TasklanePlugin(SimplePlugin):
         the worker rebuilds that view from Temporal at start and every `reconcile_every_s`."""
         config = config or TasklaneConfig()
         self.task_types = merged_types(config, task_types)
-        self._redis = aioredis.from_url(redis_url) if redis_url else None
+        # Short timeouts: a Redis that hangs must not hold a task's attempt for long.
+        self._redis = (
+            aioredis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=2)
+            if redis_url
+            else None
+        )
         view = RunningView(self._redis) if self._redis else None
         self._view, self._reconcile_every_s = view, reconcile_every_s
         self._client: Client | None = None

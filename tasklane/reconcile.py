@@ -74,7 +74,9 @@ def _entry(task: TaskView, now: datetime) -> tuple[RunningEntry, float]:
     if state.next_attempt_at is not None:  # waiting to retry: nothing refreshes it meanwhile
         ttl_s += max(0.0, (state.next_attempt_at - now).total_seconds())
     meta = spec.payload if spec.payload is not None else {}
-    began = started_at(spec.execute_after, bool(spec.blocked_by), state.started_at or now)
+    # A task that waited on blockers became due at its `queued` transition (the memo keeps it).
+    became_due = state.started_at or state.updated_at
+    began = started_at(spec.execute_after, bool(spec.blocked_by), became_due)
     entry = RunningEntry(spec.task_id, account, spec.type, began, meta, spec.organisation)
     return entry, ttl_s
 

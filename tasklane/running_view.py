@@ -10,7 +10,7 @@ cache here: Temporal is the truth, and `reconcile` rebuilds the view from it.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -100,11 +100,17 @@ class EventBus:
         return int(await self._redis.publish(channel(client_account), message))
 
     async def subscribe(
-        self, client_account: int, organisation: str | None = None
+        self,
+        client_account: int,
+        organisation: str | None = None,
+        on_subscribed: Callable[[], object] | None = None,
     ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-        """(event, data) for every event of the account (of `organisation`, if given)."""
+        """(event, data) for every event of the account (of `organisation`, if given);
+        `on_subscribed` is called once Redis has the subscription."""
         pubsub = self._redis.pubsub()
         await pubsub.subscribe(channel(client_account))
+        if on_subscribed is not None:
+            on_subscribed()
         try:
             async for message in pubsub.listen():
                 if message.get("type") != "message":
@@ -113,5 +119,8 @@ class EventBus:
                 if organisation is None or decoded.get("organisation") == organisation:
                     yield decoded["event"], decoded["data"]
         finally:
-            await pubsub.unsubscribe()
-            await pubsub.aclose()
+            try:
+                await pubsub.unsubscribe()
+            except Exception:  # Redis is gone: nothing to unsubscribe from
+                pass
+            await pubsub.aclose()  # always hands the connection back

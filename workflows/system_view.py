@@ -7,12 +7,13 @@ it (`workflow.patched`); its activities never fail the task (Redis is a cache).
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from tasklane.model import Status, TaskSpec
@@ -26,7 +27,8 @@ with workflow.unsafe.imports_passed_through():
     )
 
 PATCH = "running-view"
-VIEW_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=500), maximum_attempts=3)
+# The view is a cache: a short try, never holding the task's attempt back for long.
+VIEW_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=500), maximum_attempts=2)
 
 
 class SystemView:
@@ -81,9 +83,12 @@ class SystemView:
             await workflow.execute_activity(
                 activity,
                 argument,
-                start_to_close_timeout=timedelta(seconds=10),
+                start_to_close_timeout=timedelta(seconds=5),
+                schedule_to_close_timeout=timedelta(seconds=12),
                 retry_policy=VIEW_RETRY,
                 summary=f"{activity.replace('_', ' ')} (system task view)",
             )
-        except ActivityError:
+        except ActivityError as e:
+            if is_cancelled_exception(e):
+                raise asyncio.CancelledError() from e  # an operator's cancel is not ours to eat
             workflow.logger.warning("%s failed; the reconciliation repairs the view", activity)

@@ -75,8 +75,10 @@ class TaskWorkflow:
             # `task.cancelled` goes out on this path: the workflow stops at once.
             if not self._state.status.finished:
                 self._transition(Status.CANCELLED, completed_at=workflow.now())
-            # Dependents would otherwise stay suspended: a terminated workflow cannot do this.
+            # Dependents would otherwise stay suspended, and a system task listed as running:
+            # a terminated workflow cannot do this.
             await self._dependents.tell(BlockerOutcome(self._spec.task_id, self._state.status))
+            await self._view.end(self._state.status, None)
             raise
 
     async def _live(self) -> TaskOutcome:
@@ -100,6 +102,8 @@ class TaskWorkflow:
         # but it replaces `suspended`, which reads would otherwise go on showing.
         self._transition(Status.QUEUED, persist=self._state.status == Status.SUSPENDED)
         await self._view.show()
+        if self._cancel_requested:  # a DELETE accepted while the task was being listed
+            return await self._finish(Status.CANCELLED)
         return await self._attempt_until_done()
 
     async def _wait_for_blockers(self) -> TaskOutcome | None:

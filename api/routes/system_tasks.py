@@ -23,15 +23,11 @@ Decisions the seed leaves open:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import anyio
-import redis.exceptions
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -40,12 +36,14 @@ from api.bodies import read_body
 from api.deps import BearerKey, EventsDep, SettingsDep, StoreDep, ViewDep
 from api.errors import ApiError, Forbidden, InvalidRequest, Unavailable, from_validation_error
 from api.openapi import json_body
-from api.render.system_tasks import render_running, render_started, sse_comment, sse_event
+from api.render.system_tasks import render_running, render_started
 from api.schemas.common import check_payload
+from api.sse import REDIS_DOWN, event_stream
 from tasklane.config import ApiKey
 from tasklane.model import Status, TaskScope, TaskSpec
 from tasklane.running_entries import DEFAULT_TTL_S, RunningEntry, started_at
-from tasklane.running_view import EventBus, RunningView
+from tasklane.running_view import RunningView
+from tasklane.times import parse_duration
 from tasklane.typed_tasks import new_typed_task
 
 log = logging.getLogger("tasklane.api")
@@ -53,13 +51,8 @@ log = logging.getLogger("tasklane.api")
 PREFIX = "/api/v2/system-tasks"
 router = APIRouter(prefix=PREFIX, tags=["System tasks"])
 
-# Proxies and load balancers drop connections idle for a minute or so; a comment keeps it busy.
-KEEPALIVE_S = 15.0
-# How long a closing stream waits for its subscription to unsubscribe cleanly.
-CLOSE_WAIT_S = 2.0
 MAX_ACCOUNT_DIGITS = 18
 _ACCOUNT = re.compile(rf"[0-9]{{1,{MAX_ACCOUNT_DIGITS}}}")
-REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 # The parameter is parsed by `client_account_id` below (to say exactly what is wrong with
@@ -106,6 +99,11 @@ class StartSystemTask(BaseModel):
     meta: dict[str, Any] = Field(
         default_factory=dict,
         description="the task's metadata, listed with it while it runs and given to its handler",
+    )
+    ttl: str | None = Field(
+        None,
+        description="ISO 8601 duration: how long the list keeps the task without a sign of "
+        "life; the type's TTL when absent (for types whose TTL varies, e.g. AMELDING_SUBMIT)",
     )
 
 
@@ -210,9 +208,11 @@ async def start_system_task(
         scope=TaskScope(client_account=body.client_account_id),
         payload=body.meta,
     )
+    if body.ttl is not None:
+        spec.ttl_s = _ttl_s(body.ttl, config.limits.max_delay_s)
     # Listed before its workflow starts, so a GET right after this POST shows it, and the
     # workflow's removal at the end can only come after this write.
-    listed = state.status == Status.QUEUED and await _list_at_once(running, spec, task_type.ttl_s)
+    listed = state.status == Status.QUEUED and await _list_at_once(running, spec, spec.ttl_s)
     try:
         view, _ = await store.submit(spec, state)
     except BaseException:
@@ -236,6 +236,18 @@ async def _list_at_once(running: RunningView, spec: TaskSpec, ttl_s: float | Non
         log.warning("could not list %s at once: %s", spec.task_id, e)
         return False
     return True
+
+
+def _ttl_s(text: str, limit_s: float) -> float:
+    try:
+        seconds = parse_duration(text).total_seconds()
+    except ValueError as e:
+        raise InvalidRequest(f"ttl {e}", field="ttl", location="body") from None
+    if not 0 < seconds <= limit_s:
+        raise InvalidRequest(
+            f"ttl must be positive and at most {limit_s:g} s", field="ttl", location="body"
+        )
+    return seconds
 
 
 def _check_meta(meta: dict[str, Any], limit: int) -> None:
@@ -290,48 +302,3 @@ async def stream_events(
         media_type="text/event-stream",
         headers=SSE_HEADERS,
     )
-
-
-async def event_stream(events: EventBus, organisation: str, account: int) -> AsyncIterator[str]:
-    """The account's events as SSE frames, with keep-alive comments, until the client leaves
-    (Starlette cancels this generator then) or the subscription is lost."""
-    queue: asyncio.Queue[tuple[str, dict[str, Any]] | None] = asyncio.Queue()
-    # A task of its own, outside the response's cancel scope, so that when the client goes
-    # the subscription still gets to UNSUBSCRIBE and hand its connection back.
-    pump = asyncio.create_task(_pump(events, organisation, account, queue))
-    try:
-        yield sse_comment("connected")
-        while True:
-            try:
-                item = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
-            except TimeoutError:
-                yield sse_comment("keep-alive")
-                continue
-            if item is None:
-                yield sse_comment("the event source closed; reconnect to resume")
-                return
-            yield sse_event(*item)
-    finally:
-        pump.cancel()
-        with anyio.CancelScope(shield=True):
-            await asyncio.wait({pump}, timeout=CLOSE_WAIT_S)
-
-
-async def _pump(
-    events: EventBus,
-    organisation: str,
-    account: int,
-    queue: asyncio.Queue[tuple[str, dict[str, Any]] | None],
-) -> None:
-    # Unbounded: an account's events are a few per task, and a stalled client is cut off by
-    # its own connection closing long before this grows.
-    try:
-        # Account numbers are each organisation's own: only this one's events.
-        async for item in events.subscribe(account, organisation):
-            queue.put_nowait(item)
-    except REDIS_DOWN as e:
-        log.warning("events of client account %s: subscription lost: %s", account, e)
-    except Exception:
-        log.exception("events of client account %s: subscription failed", account)
-    finally:
-        queue.put_nowait(None)

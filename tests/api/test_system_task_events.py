@@ -17,7 +17,7 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from api.routes import system_tasks as routes
+from api import sse
 from tasklane.running_view import channel
 from tests.api.test_system_tasks import URL, UTC_SECONDS, listed, new_account, start
 from tests.conftest import Api, Servers, eventually, free_port
@@ -161,7 +161,7 @@ async def test_events_of_other_accounts_do_not_reach_a_subscriber(
 async def test_an_idle_stream_sends_keep_alive_comments(
     acme: httpx.AsyncClient, redis: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(routes, "KEEPALIVE_S", 0.2)
+    monkeypatch.setattr(sse, "KEEPALIVE_S", 0.2)
     async with subscribed(acme, new_account(), redis) as stream:
         await eventually(lambda: asyncio.sleep(0, stream.comments.count("keep-alive") >= 2))
     assert stream.comments[0] == "connected" and stream.events == []

@@ -220,3 +220,13 @@ async def test_a_task_due_now_is_listed_as_soon_as_the_post_answers(
     [entry] = await listed(acme, account)  # no waiting: the API listed it before answering
     assert entry["task_type"] == "SCRIPTED" and entry["meta"]["income_year"] == 2024
     assert started["status"] == "queued"
+
+
+async def test_a_per_task_ttl_is_accepted_and_a_bad_one_is_400_naming_it(
+    acme: httpx.AsyncClient,
+) -> None:
+    body = {"client_account_id": new_account(), "task_type": "SCRIPTED", "ttl": "PT45M"}
+    assert (await acme.post(URL, json=body)).status_code == 201
+    for bad in ("soon", "PT0S", "P5000D"):
+        answer = await acme.post(URL, json={**body, "ttl": bad})
+        assert_error(answer, 400, "ttl")

@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
+from tasklane.client import TasklaneClient
+from tasklane.model import RetryPolicy, Status
 from tasklane.running_view import EventBus, RunningView
+from tasklane.task_types import TaskType
 from tests.conftest import eventually
 
 
@@ -80,3 +83,33 @@ async def test_tasks_of_no_client_account_stay_out_of_the_view(tasklane_client, 
     await eventually(finished)
     history = (await temporal.client.get_workflow_handle(task_id).fetch_history()).to_json()
     assert "run_handler" in history and "announce_running" not in history
+
+
+async def test_an_operator_cancel_while_retrying_ends_the_listing(temporal, stack, redis) -> None:
+    """Cancelled in the Web UI between attempts: the task leaves the view with its update."""
+    retry_later = RetryPolicy(max_attempts=3, backoff="fixed", initial_delay_s=60)
+    slow_retry = TaskType("RETRY_LATER", handler="tests.handlers:scripted", retry=retry_later)
+    tasks = TasklaneClient(
+        temporal.client, task_types=[slow_retry], task_queue=stack.settings.task_queue
+    )
+    account = random.randrange(10**9)
+    view, bus, events = RunningView(redis), EventBus(redis), []
+    listening = asyncio.create_task(collect(bus, account, events))
+    await asyncio.sleep(0.2)
+    task_id = await tasks.start(
+        "RETRY_LATER", organisation="acme", client_account=account, payload={"fail": "retryable"}
+    )
+
+    async def retrying() -> bool:
+        return (await tasks.get(task_id)).state.status == Status.RETRYING
+
+    await eventually(retrying)
+    assert [e.task_id for e in await view.list(account)] == [task_id]
+    await temporal.client.get_workflow_handle(task_id).cancel()
+    await eventually(lambda: asyncio.sleep(0, len(events) >= 2))
+    listening.cancel()
+    assert events[1] == (
+        "update_system_task",
+        {"task_id": task_id, "status": "failed", "result_meta": None},
+    )
+    assert await view.list(account) == []
