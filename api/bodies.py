@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import TypeVar
 
-from api.errors import InvalidRequest, TooLarge
+from fastapi import Request
+from pydantic import BaseModel, ValidationError
+
+from api.errors import InvalidRequest, TooLarge, from_validation_error
+
+Body = TypeVar("Body", bound=BaseModel)
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -22,3 +27,12 @@ async def read_body(request: Request, limit: int) -> bytes:
     if not raw.strip():
         raise InvalidRequest("the body is empty; send a JSON object", field="body")
     return raw
+
+
+async def parse_body(request: Request, model: type[Body], limit: int) -> Body:
+    """The body read within `limit` and validated as `model`; 400 naming every bad field."""
+    raw = await read_body(request, limit)
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as e:
+        raise from_validation_error(e, location="body") from None

@@ -8,11 +8,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import ValidationError
 
-from api.bodies import read_body
+from api.bodies import parse_body
 from api.deps import ResultsDep, SettingsDep, StoreDep, ricloud_key
-from api.errors import Gone, InvalidRequest, NotFound, Unauthorized, from_validation_error
+from api.errors import Gone, InvalidRequest, NotFound, Unauthorized
 from api.openapi import json_body
 from api.render.ricloud import (
     RicloudState,
@@ -64,11 +63,7 @@ async def create_task(
 ) -> dict[str, Any]:
     """Create a task of a registered type; 201 with the task resource."""
     config = settings.tasklane
-    raw = await read_body(request, config.limits.max_body_bytes)
-    try:
-        body = CreateTask.model_validate_json(raw)
-    except ValidationError as e:
-        raise from_validation_error(e, location="body") from None
+    body = await parse_body(request, CreateTask, config.limits.max_body_bytes)
     spec, state = build_task(body, caller, config, datetime.now(UTC))
     if spec.blocked_by:
         await store.check_blockers(spec, caller)

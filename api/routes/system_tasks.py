@@ -30,14 +30,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from api.bodies import read_body
+from api.bodies import parse_body
 from api.deps import BearerKey, EventsDep, SettingsDep, StoreDep, ViewDep
-from api.errors import ApiError, Forbidden, InvalidRequest, Unavailable, from_validation_error
+from api.errors import ApiError, Forbidden, InvalidRequest, Unavailable
 from api.openapi import json_body
 from api.render.system_tasks import render_running, render_started
-from api.schemas.common import check_payload
+from api.schemas.common import check_payload, registered_type
 from api.sse import REDIS_DOWN, event_stream
 from tasklane.config import ApiKey
 from tasklane.model import Status, TaskScope, TaskSpec
@@ -185,19 +185,9 @@ async def start_system_task(
     201 with `id`, `task_type`, `client_account_id`, `meta` and `status`. The task appears
     in the list once it is due and sends `create_system_task`, then `update_system_task`."""
     config = settings.tasklane
-    raw = await read_body(request, config.limits.max_body_bytes)
-    try:
-        body = StartSystemTask.model_validate_json(raw)
-    except ValidationError as e:
-        raise from_validation_error(e, location="body") from None
+    body = await parse_body(request, StartSystemTask, config.limits.max_body_bytes)
     check_access(key, body.client_account_id, "body")
-    task_type = config.types.get(body.task_type)
-    if task_type is None:
-        raise InvalidRequest(
-            f"unknown task type {body.task_type[:100]!r}; known: {', '.join(config.types.names)}",
-            field="task_type",
-            location="body",
-        )
+    task_type = registered_type(config.types, body.task_type, "task_type")
     _check_meta(body.meta, config.limits.max_payload_bytes)
     spec, state = new_typed_task(
         task_type,

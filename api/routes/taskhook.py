@@ -7,11 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 
-from api.bodies import read_body
+from api.bodies import parse_body
 from api.deps import SettingsDep, StoreDep, TaskhookKey
-from api.errors import InvalidRequest, NotFound, from_validation_error
+from api.errors import InvalidRequest, NotFound
 from api.openapi import json_body
 from api.render.taskhook import render_task
 from api.schemas.taskhook import TAG_PATTERN, SubmitTask, build_task, check_task_id
@@ -33,11 +32,7 @@ async def submit_task(
 ) -> JSONResponse:
     """Submit a task: 201 with the task, or 200 with the existing one for a known unique_id."""
     config = settings.tasklane
-    raw = await read_body(request, config.limits.max_body_bytes)
-    try:
-        body = SubmitTask.model_validate_json(raw)
-    except ValidationError as e:
-        raise from_validation_error(e) from None
+    body = await parse_body(request, SubmitTask, config.limits.max_body_bytes)
     spec, state = build_task(
         body, key, config.limits, allow_private=config.allow_private_targets, now=_now()
     )

@@ -8,6 +8,7 @@ from typing import Any
 from api.errors import InvalidRequest, TooLarge, Unprocessable
 from tasklane.config import Limits
 from tasklane.ids import parse_task_id
+from tasklane.task_types import TaskType, TaskTypes
 
 
 def check_payload(payload: Any, limit: int) -> int:
@@ -39,3 +40,15 @@ def blocker_ids(raw: list[str] | None, limits: Limits) -> list[str]:
             raise InvalidRequest(f"blocked_by: {text[:80]!r} is not a task id", field="blocked_by")
         ids.append(task_id)
     return list(dict.fromkeys(ids))
+
+
+def registered_type(types: TaskTypes, name: str, field: str) -> TaskType:
+    """The task type called `name`; 400 naming `field` and the known types otherwise."""
+    found = types.get(name)
+    if found is None:
+        raise InvalidRequest(
+            f"unknown task type {name[:100]!r}; known: {', '.join(types.names)}",
+            field=field,
+            location="body",
+        )
+    return found

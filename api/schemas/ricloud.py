@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.errors import Forbidden, InvalidRequest
 from api.render.ricloud import STATES, RicloudState
-from api.schemas.common import blocker_ids, check_payload
+from api.schemas.common import blocker_ids, check_payload, registered_type
 from tasklane import search_attributes as sa
 from tasklane.config import ApiKey, TasklaneConfig
 from tasklane.model import TaskScope, TaskSpec, TaskState
@@ -54,13 +54,7 @@ def build_task(
     body: CreateTask, key: ApiKey, config: TasklaneConfig, now: datetime
 ) -> tuple[TaskSpec, TaskState]:
     """The canonical task for a create body, within what the key may do."""
-    task_type = config.types.get(body.type)
-    if task_type is None:
-        raise InvalidRequest(
-            f"unknown task type {body.type!r}; known: {', '.join(config.types.names)}",
-            field="type",
-            location="body",
-        )
+    task_type = registered_type(config.types, body.type, "type")
     _check_scope(body, key)
     check_payload(body.payload, config.limits.max_payload_bytes)
     scope = TaskScope(
