@@ -20,7 +20,6 @@ from tasklane.config import TasklaneConfig
 from tasklane.errors import InvalidTask, TaskNotFound
 from tasklane.ids import parse_task_id
 from tasklane.model import Status, TaskScope
-from tasklane.plugin import merged_types
 from tasklane.result_store import ResultStore, ResultView, results_of
 from tasklane.task_store import TaskStore, TaskView, describe_task
 from tasklane.task_types import TaskType
@@ -40,7 +39,7 @@ class TasklaneClient:
         task_queue: str = "tasklane",
         cancel_wait_s: float = 10.0,
     ) -> None:
-        self.types = merged_types(config or TasklaneConfig(), task_types)
+        self.types = (config or TasklaneConfig()).types.with_types(task_types or [])
         self._store = TaskStore(client, task_queue, cancel_wait_s)
         self._results = ResultStore(self._store)
 

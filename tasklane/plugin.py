@@ -28,7 +28,7 @@ from activities.task_reads import read_task_outcomes
 from tasklane.config import TasklaneConfig
 from tasklane.reconcile import reconcile_forever
 from tasklane.running_view import EventBus, RunningView
-from tasklane.task_types import TaskType, TaskTypes
+from tasklane.task_types import TaskType
 from workflows.task import TaskWorkflow
 
 
@@ -43,7 +43,8 @@ class TasklanePlugin(SimplePlugin):
         """`redis_url`: where System tasks' running view and events go (none: not kept);
         the worker rebuilds that view from Temporal at start and every `reconcile_every_s`."""
         config = config or TasklaneConfig()
-        self.task_types = merged_types(config, task_types)
+        # Types declared in code win over the config file's on a name clash.
+        self.task_types = config.types.with_types(task_types or [])
         # Short timeouts: a Redis that hangs must not hold a task's attempt for long.
         self._redis = (
             aioredis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=2)
@@ -98,9 +99,3 @@ class TasklanePlugin(SimplePlugin):
             await self._sender.aclose()
             if self._redis is not None:
                 await self._redis.aclose()
-
-
-def merged_types(config: TasklaneConfig, in_code: list[TaskType] | None) -> TaskTypes:
-    """The config file's types, then those declared in code (which win on a name clash)."""
-    from_config = [t.to_task_type(config.results) for t in config.task_types]
-    return TaskTypes([*from_config, *(in_code or [])])

@@ -79,6 +79,10 @@ class TaskTypes:
     def __init__(self, types: list[TaskType]) -> None:
         self._by_name = {t.name: t for t in types}
 
+    def with_types(self, more: list[TaskType]) -> TaskTypes:
+        """These types and `more`, which win on a name clash."""
+        return TaskTypes([*self._by_name.values(), *more])
+
     def get(self, name: str) -> TaskType | None:
         return self._by_name.get(name)
 
