@@ -21,6 +21,7 @@ from tasklane.config import TasklaneConfig
 from tasklane.handlers import TaskContext
 from tasklane.plugin import TasklanePlugin
 from tasklane.task_types import TaskType
+from worker.main import exit_now
 
 TEAM_REPORT = "TEAM_REPORT"
 
@@ -55,3 +56,4 @@ async def main(address: str, task_queue: str) -> None:
 
 if __name__ == "__main__":
     asyncio.run(main(sys.argv[1], sys.argv[2]))
+    exit_now()  # as `tasklane worker` does, for the SDK's exit-time abort

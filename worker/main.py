@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import sys
 from datetime import timedelta
 
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
@@ -65,3 +67,14 @@ def main() -> None:
     # One line per target call is noise at any volume; failures show in Temporal.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     asyncio.run(run_worker(Settings()))
+    exit_now()
+
+
+def exit_now() -> None:
+    """Exit 0 without interpreter teardown, once the worker has stopped cleanly: the SDK's
+    core threads can abort the process while Python finalizes (temporalio/sdk-python#300,
+    "PyGILState_Release ... finalizing"), turning a clean stop into SIGABRT."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
