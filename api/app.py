@@ -10,8 +10,9 @@ from fastapi import FastAPI
 
 from api import openapi
 from api.errors import install_handlers
-from api.routes import metavault, ricloud, system_tasks, taskhook
+from api.routes import metavault, ricloud, system_tasks, taskhook, url_groups
 from tasklane.config import Settings
+from tasklane.group_store import GroupStore
 from tasklane.result_store import ResultStore
 from tasklane.running_view import EventBus, RunningView
 from tasklane.task_store import TaskStore
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         client = await connect(settings)
         app.state.store = TaskStore(client, settings.task_queue, settings.cancel_wait_s)
         app.state.results = ResultStore(app.state.store)
+        app.state.groups = GroupStore(client, settings.task_queue, settings.cancel_wait_s)
         # A Redis that hangs must answer 503 quickly, not hold requests: short timeouts for
         # the view; the event bus's subscriptions idle for long, so only a connect timeout.
         redis = aioredis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
@@ -50,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_handlers(app)
     openapi.install(app)
     app.include_router(taskhook.router)
+    app.include_router(url_groups.router)
     app.include_router(ricloud.router)
     app.include_router(metavault.router)
     app.include_router(system_tasks.router)

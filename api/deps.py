@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from api.errors import Unauthorized
 from tasklane.config import ApiKey, Settings
+from tasklane.group_store import GroupStore
 from tasklane.result_store import ResultStore
 from tasklane.running_view import EventBus, RunningView
 from tasklane.task_store import TaskStore
@@ -61,6 +62,10 @@ def bearer_key(request: Request) -> ApiKey:
     return _authenticated(request, ("bearer",), query_param=False)
 
 
+def get_groups(request: Request) -> GroupStore:
+    return request.app.state.groups  # type: ignore[no-any-return]
+
+
 def get_results(request: Request) -> ResultStore:
     return request.app.state.results  # type: ignore[no-any-return]
 
@@ -77,6 +82,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 ViewDep = Annotated[RunningView, Depends(get_view)]
 EventsDep = Annotated[EventBus, Depends(get_events)]
 StoreDep = Annotated[TaskStore, Depends(get_store)]
+GroupsDep = Annotated[GroupStore, Depends(get_groups)]
 ResultsDep = Annotated[ResultStore, Depends(get_results)]
 TaskhookKey = Annotated[ApiKey, Depends(taskhook_key)]
 RicloudKey = Annotated[ApiKey, Depends(ricloud_key)]

@@ -92,6 +92,9 @@ def from_domain(error: domain.TasklaneError) -> ApiError:
         domain.ResultNotAvailable: Gone,
         domain.InvalidTask: InvalidRequest,
         domain.NoWorker: Unavailable,
+        domain.GroupNotFound: NotFound,
+        domain.GroupConflict: lambda m, **kw: Conflict(m, code="duplicate_name", **kw),
+        domain.GroupsFull: Unprocessable,
     }
     make = mapped.get(type(error), ApiError)
     return make(error.message, field=error.field, location="body" if error.field else None)

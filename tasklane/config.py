@@ -184,6 +184,10 @@ class Limits(BaseModel):
     max_timeout_s: float = 3600.0
     max_attempts: int = 50
     max_blockers: int = 20
+    # URL groups: a group task starts one child workflow per URL.
+    max_group_urls: int = 100
+    max_url_groups: int = 100
+    max_group_description: int = 1000
     # The payload travels in every attempt and every notification: its size times their
     # number must stay well inside Temporal's 50 MB history limit.
     max_task_history_bytes: int = 16 * 1024 * 1024

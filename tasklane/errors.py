@@ -30,3 +30,15 @@ class InvalidTask(TasklaneError):
 
 class NoWorker(TasklaneError):
     """No worker answered in time; nothing changed."""
+
+
+class GroupNotFound(TasklaneError):
+    """No such URL group in the caller's organisation."""
+
+
+class GroupConflict(TasklaneError):
+    """Another URL group of the organisation already has that name."""
+
+
+class GroupsFull(TasklaneError):
+    """The organisation has as many URL groups (or URL bytes) as it may."""

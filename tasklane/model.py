@@ -12,6 +12,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from tasklane.url_groups import group_name_of
+
 
 class Status(StrEnum):
     SCHEDULED = "scheduled"
@@ -64,6 +66,10 @@ HANDLER_HTTP = "http"
 HANDLER_PYTHON = "python"
 # The error a dependent ends with when one of its blocking tasks did not succeed.
 BLOCKER_FAILED = "blocker-failed"
+# The errors a group task ends with: no group of its name when it became due; every child
+# failed.
+GROUP_NOT_FOUND = "group_not_found"
+GROUP_ALL_FAILED = "group_all_failed"
 DEFAULT_RESULT_RETENTION_S = 3600.0
 
 
@@ -165,6 +171,36 @@ class TaskSpec:
     # The target comes from the operator's own config (a task type), not from a client, so
     # the private-address guard does not apply to it.
     trusted_target: bool = False
+    # Set on the child tasks of a group task: the group task's id.
+    parent_id: str | None = None
+
+    @property
+    def group_name(self) -> str | None:
+        """The URL group a group task fans out to (`target: "group:<name>"`), else None."""
+        return group_name_of(self.target.url) if self.target else None
+
+
+@dataclass
+class GroupInfo:
+    """How a group task's children stand: `failed` counts every child that did not
+    complete (failed, abandoned, cancelled or expired)."""
+
+    total_tasks: int
+    completed: int = 0
+    failed: int = 0
+
+    @property
+    def remaining(self) -> int:
+        return self.total_tasks - self.completed - self.failed
+
+    def as_dict(self) -> dict[str, int]:
+        """The seed's `group_info` object."""
+        return {
+            "total_tasks": self.total_tasks,
+            "completed": self.completed,
+            "failed": self.failed,
+            "remaining": self.remaining,
+        }
 
 
 @dataclass
@@ -183,6 +219,8 @@ class TaskState:
     # What a Python handler returned, and the results it published.
     result_meta: dict[str, Any] | None = None
     results: list[ResultInfo] = field(default_factory=list)
+    # A group task's children, once it has fanned out.
+    group_info: GroupInfo | None = None
 
 
 @dataclass
@@ -252,8 +290,18 @@ class CancelRequest:
 
 
 @dataclass
+class ChildNotCancelled:
+    task_id: str
+    reason: str
+
+
+@dataclass
 class CancelResult:
     status: Status
+    # A group task's children: those cancelled with it, and those that would not be
+    # (mid-attempt), which go on to their own end.
+    children_cancelled: list[str] = field(default_factory=list)
+    children_not_cancelled: list[ChildNotCancelled] = field(default_factory=list)
 
 
 @dataclass

@@ -19,6 +19,7 @@ from temporalio.client import Client
 from temporalio.plugin import SimplePlugin
 from temporalio.worker import Worker
 
+from activities.group_tasks import cancel_group_children, resolve_url_group
 from activities.http_target import TargetCaller
 from activities.notifications import NotificationSender
 from activities.pusher_events import PusherRelay
@@ -30,6 +31,7 @@ from tasklane.reconcile import reconcile_forever
 from tasklane.running_view import EventBus, RunningView
 from tasklane.task_types import TaskType
 from workflows.task import TaskWorkflow
+from workflows.url_group_registry import UrlGroupRegistry
 
 
 class TasklanePlugin(SimplePlugin):
@@ -65,12 +67,14 @@ class TasklanePlugin(SimplePlugin):
         )
         super().__init__(
             "tasklane",
-            workflows=[TaskWorkflow],
+            workflows=[TaskWorkflow, UrlGroupRegistry],
             activities=[
                 self._caller.call_target,
                 self._sender.deliver_notification,
                 self._runner.run_handler,
                 read_task_outcomes,
+                resolve_url_group,
+                cancel_group_children,
                 self._publisher.announce_running,
                 self._publisher.announce_ended,
             ],

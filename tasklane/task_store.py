@@ -18,7 +18,7 @@ from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowUpdateFailedError,
 )
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -28,7 +28,6 @@ from tasklane.errors import InvalidTask, NotCancellable, NoWorker
 from tasklane.model import (
     MEMO_SPEC,
     MEMO_STATE,
-    TASK_TYPE_HTTP,
     WORKFLOW_TYPE,
     CancelRequest,
     CancelResult,
@@ -41,7 +40,7 @@ from tasklane.model import (
     merge_live,
 )
 from tasklane.task_pages import Cursor, newest_first
-from tasklane.times import iso
+from tasklane.task_start import initial_search_attributes, start_details, summary
 from tasklane.visibility import quote, tasks_of
 
 
@@ -75,10 +74,10 @@ class TaskStore:
                 # A unique_id maps to one workflow id; Temporal refuses a second start for as
                 # long as the first is retained, so concurrent duplicates cannot both win.
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                search_attributes=_initial_search_attributes(spec, state),
+                search_attributes=initial_search_attributes(spec, state),
                 memo={MEMO_SPEC: spec, MEMO_STATE: state},
-                static_summary=_summary(spec),
-                static_details=_details(spec),
+                static_summary=summary(spec),
+                static_details=start_details(spec),
             )
             return TaskView(spec, state), True
         except WorkflowAlreadyStartedError:
@@ -275,50 +274,3 @@ def _settle(spec: TaskSpec, state: TaskState, execution: WorkflowExecution) -> T
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _initial_search_attributes(spec: TaskSpec, state: TaskState) -> TypedSearchAttributes:
-    pairs: list[SearchAttributePair] = [
-        SearchAttributePair(sa.TASK_STATUS, state.status.value),
-        SearchAttributePair(sa.TASK_ORG, spec.organisation),
-        SearchAttributePair(sa.TASK_TYPE, spec.type),
-        SearchAttributePair(sa.TASK_ATTEMPTS, 0),
-        SearchAttributePair(sa.TASK_LABELS, sa.task_labels(spec)),
-        SearchAttributePair(sa.TASK_CREATED_AT, spec.created_at),
-        SearchAttributePair(sa.TASK_CREATED_MS, sa.epoch_ms(spec.created_at)),
-    ]
-    if spec.tags:
-        pairs.append(SearchAttributePair(sa.TASK_TAGS, spec.tags))
-    return TypedSearchAttributes(pairs)
-
-
-def _what(spec: TaskSpec) -> str:
-    if spec.target is None:
-        return f"{spec.type} (Python handler)"
-    typed = f"{spec.type}: " if spec.type != TASK_TYPE_HTTP else ""
-    return f"{typed}{spec.target.method} {spec.target.url}"
-
-
-def _summary(spec: TaskSpec) -> str:
-    tags = f" · tags: {', '.join(spec.tags)}" if spec.tags else ""
-    return f"{_what(spec)}{tags}"[:400]
-
-
-def _details(spec: TaskSpec) -> str:
-    lines = [
-        f"**target** {_what(spec)}",
-        f"**organisation** {spec.organisation}",
-        f"**execute after** {iso(spec.execute_after)}",
-        f"**expires at** {iso(spec.expires_at) or 'never'}",
-        f"**retry** up to {spec.retry.max_attempts} attempts, {spec.retry.backoff} backoff, "
-        f"{spec.timeout_s:g} s per attempt",
-        f"**notifications** {len(spec.notifications)} endpoint(s)",
-    ]
-    if spec.unique_id:
-        lines.append(f"**unique id** {spec.unique_id}")
-    if spec.blocked_by:
-        lines.append(f"**blocked by** {', '.join(spec.blocked_by)}")
-    scope = [f"{k} {v}" for k, v in dataclasses.asdict(spec.scope).items() if v is not None]
-    if scope:
-        lines.append(f"**scope** {' · '.join(scope)}")
-    return "\n\n".join(lines)

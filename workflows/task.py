@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +24,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 # hints of activity results.
 from workflows.attempts import call_target, never_started, read_failure, run_handler
 from workflows.blockers import Blockers, Dependents
+from workflows.fanout import Fanout
 from workflows.outbox import Outbox
 from workflows.retry_schedule import delay_before_retry
 from workflows.system_view import SystemView
@@ -33,6 +35,8 @@ with workflow.unsafe.imports_passed_through():
     from tasklane import search_attributes as sa
     from tasklane.model import (
         EVENT_FOR_STATUS,
+        GROUP_ALL_FAILED,
+        GROUP_NOT_FOUND,
         HANDLER_PYTHON,
         MEMO_STATE,
         SEARCH_ATTRIBUTES_ONLY,
@@ -63,6 +67,10 @@ class TaskWorkflow:
         self._outbox = Outbox(task.spec.notifications)
         self._blockers = Blockers(task.spec.task_id, task.spec.blocked_by)
         self._dependents = Dependents()
+        if task.spec.parent_id:
+            # A group's child tells its group task how it ended, as a blocker would.
+            self._dependents.add(task.spec.parent_id)
+        self._fanout = Fanout(task.spec)
         self._view = SystemView(task.spec)
 
     @workflow.run
@@ -104,7 +112,64 @@ class TaskWorkflow:
         await self._view.show()
         if self._cancel_requested:  # a DELETE accepted while the task was being listed
             return await self._finish(Status.CANCELLED)
+        if spec.group_name is not None:
+            return await self._run_group(spec.group_name)
         return await self._attempt_until_done()
+
+    async def _run_group(self, name: str) -> TaskOutcome:
+        """Fan out to the group as it is now, then follow the children to their ends.
+
+        The group task is `processing` while its children run; it ends `completed` when at
+        least one child completed (`group_info` tells how many did not), `failed` when none
+        did. A DELETE makes it `cancelled` at once; it still counts its children to the end.
+        """
+        fanout = self._fanout
+        group = await fanout.resolve()
+        if self._cancel_requested:
+            return await self._finish(Status.CANCELLED)
+        if group.group_id is None:
+            return await self._finish(
+                Status.FAILED,
+                TaskError(GROUP_NOT_FOUND, f"no URL group named {name!r} when the task was due"),
+            )
+        now = workflow.now()
+        self._transition(
+            Status.PROCESSING, started_at=now, last_attempt_at=now, group_info=fanout.info
+        )
+        await fanout.start(group.urls)
+        while not fanout.finished:
+            await workflow.wait_condition(lambda: fanout.news or self._cancelling)
+            if self._cancelling:
+                self._transition(Status.CANCELLED, completed_at=workflow.now())
+            self._report_children()
+        for event in fanout.closing_events():
+            self._outbox.emit(event, lambda e: event_body(self._spec, self._state, e))
+        if self._state.status.finished:  # cancelled while its children ran
+            return await self._close(self._state.status)
+        if fanout.info.completed == 0:
+            error = TaskError(GROUP_ALL_FAILED, "no task of the group completed")
+            return await self._finish(Status.FAILED, error, group_info=fanout.info)
+        return await self._finish(Status.COMPLETED, group_info=fanout.info)
+
+    @property
+    def _cancelling(self) -> bool:
+        return self._cancel_requested and not self._state.status.finished
+
+    def _report_children(self) -> None:
+        """Store the new group_info, then send the events the latest child ends raise."""
+        events = self._fanout.take_news()
+        self._state = dataclasses.replace(
+            self._state, group_info=self._fanout.info, updated_at=workflow.now()
+        )
+        self._persist(memo=True)
+        for event, child_id in events:
+            self._outbox.emit(event, self._child_event_body(child_id))
+
+    def _child_event_body(self, child_id: str) -> Callable[[str], dict[str, Any]]:
+        return lambda event: {
+            **event_body(self._spec, self._state, event),
+            "child_task_id": child_id,
+        }
 
     async def _wait_for_blockers(self) -> TaskOutcome | None:
         """Stay suspended until every blocker succeeded; the outcome if the task ends here."""
@@ -225,6 +290,11 @@ class TaskWorkflow:
         self._transition(
             status, error=error, completed_at=workflow.now(), next_attempt_at=None, **changes
         )
+        return await self._close(status)
+
+    async def _close(self, status: Status) -> TaskOutcome:
+        """The status is final: leave the running view, then stay open only as long as
+        results, notifications, dependents or an update in flight need."""
         await self._view.end(status, self._state.result_meta)
         # The task's status is final now. Stay open while its results are retained (to take
         # acks), and until every notification is out, every dependent has been told, and a
@@ -274,9 +344,11 @@ class TaskWorkflow:
             **changes,
         )
         if persist:
-            # A handler's result_meta and results live in the memo only.
-            carries_results = bool(changes.get("result_meta") or changes.get("results"))
-            self._persist(memo=status not in SEARCH_ATTRIBUTES_ONLY or carries_results)
+            # A handler's result_meta and results, and a group's counts, live in the memo only.
+            carries_more = bool(
+                changes.get("result_meta") or changes.get("results") or changes.get("group_info")
+            )
+            self._persist(memo=status not in SEARCH_ATTRIBUTES_ONLY or carries_more)
         event = EVENT_FOR_STATUS.get(status)
         if event:
             self._outbox.emit(event, lambda name: event_body(self._spec, self._state, name))
@@ -305,15 +377,23 @@ class TaskWorkflow:
 
     @workflow.update
     async def cancel(self, request: CancelRequest) -> CancelResult:
-        """Cancel the task between attempts; answers with the status it ended in."""
+        """Cancel the task between attempts; answers with the status it ended in. A group
+        task also cancels each child that is not mid-attempt, and names the others."""
         self._cancel_requested = True
+        result = CancelResult(Status.CANCELLED)
+        if self._fanout.planned:
+            await workflow.wait_condition(lambda: self._fanout.started)
+            children = await self._fanout.cancel_unfinished()
+            result.children_cancelled = children.cancelled
+            result.children_not_cancelled = children.not_cancelled
         await workflow.wait_condition(lambda: self._state.status.finished)
-        return CancelResult(self._state.status)
+        result.status = self._state.status
+        return result
 
     @cancel.validator
     def _may_cancel(self, request: CancelRequest) -> None:
         status = self._state.status
-        if status == Status.PROCESSING:
+        if status == Status.PROCESSING and not self._fanout.planned:
             raise ApplicationError(
                 "the task is mid-attempt; it can be cancelled only between attempts",
                 type="TaskMidAttempt",
@@ -348,8 +428,9 @@ class TaskWorkflow:
 
     @workflow.signal
     def blocker_finished(self, outcome: BlockerOutcome) -> None:
-        """One of this task's blockers has ended."""
+        """One of this task's blockers, or of a group task's children, has ended."""
         self._blockers.record(outcome)
+        self._fanout.record(outcome)
 
     @workflow.query
     def state(self) -> TaskState:

@@ -39,6 +39,8 @@ def render_task(view: TaskView) -> dict[str, Any]:
         "error": dataclasses.asdict(state.error) if state.error else None,
         "blocked_by": spec.blocked_by,
         "result_meta": state.result_meta,
+        "group_info": state.group_info.as_dict() if state.group_info else None,
+        "parent_id": spec.parent_id,
     }
 
 

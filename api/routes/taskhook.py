@@ -78,10 +78,19 @@ async def get_task(task_id: str, key: TaskhookKey, store: StoreDep) -> dict[str,
 
 @router.delete("/tasks/{task_id}")
 async def cancel_task(task_id: str, key: TaskhookKey, store: StoreDep) -> dict[str, Any]:
-    """Cancel a task that is not mid-attempt and not finished; 409 with the reason otherwise."""
+    """Cancel a task that is not mid-attempt and not finished; 409 with the reason otherwise.
+    A group task also cancels its children that are not mid-attempt, and names the others."""
     view = await _find(store, key, task_id)
     result = await store.cancel(view)
-    return {"id": view.spec.task_id, "status": result.status.value}
+    answer: dict[str, Any] = {"id": view.spec.task_id, "status": result.status.value}
+    if view.spec.group_name is not None:
+        answer["children"] = {
+            "cancelled": result.children_cancelled,
+            "not_cancelled": [
+                {"id": c.task_id, "reason": c.reason} for c in result.children_not_cancelled
+            ],
+        }
+    return answer
 
 
 async def _find(store: StoreDep, key: ApiKey, task_id: str) -> TaskView:

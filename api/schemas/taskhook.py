@@ -26,6 +26,7 @@ from tasklane.model import (
 )
 from tasklane.netguard import PrivateAddressError, check_url_literal
 from tasklane.times import iso, parse_duration, parse_when
+from tasklane.url_groups import NAME_PATTERN, group_name_of
 
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 TAG_PATTERN = re.compile(r"^[A-Za-z0-9_.:/@+\- ]+$")
@@ -148,7 +149,7 @@ def _when(field: str, text: str, now: datetime) -> datetime:
         raise InvalidRequest(f"{field} {e}", field=field) from None
 
 
-def _url(field: str, url: str, limits: Limits, allow_private: bool) -> str:
+def check_url(field: str, url: str, limits: Limits, allow_private: bool) -> str:
     if len(url) > limits.max_url_length:
         raise Unprocessable(
             f"{field} is longer than {limits.max_url_length} characters", field=field
@@ -189,12 +190,18 @@ def _headers(field: str, headers: dict[str, str], limits: Limits) -> dict[str, s
 
 
 def _target(raw: str | TargetIn, limits: Limits, allow_private: bool) -> HttpTarget:
+    """A URL, or `group:<name>` (a URL group, resolved when the task is due), as a string or
+    as the object form's `url`, whose method and headers then go to every URL of the group."""
     if isinstance(raw, str):
-        if raw.startswith("group:"):
-            raise Unprocessable("group targets are not supported yet", field="target")
         raw = TargetIn(url=raw)
+    group = group_name_of(raw.url)
+    if group is not None and not NAME_PATTERN.match(group):
+        raise InvalidRequest(
+            f"target names the group {group!r}, which is not a valid group name", field="target"
+        )
+    url = raw.url if group is not None else check_url("target.url", raw.url, limits, allow_private)
     return HttpTarget(
-        url=_url("target.url", raw.url, limits, allow_private),
+        url=url,
         method=_method("target.method", raw.method),
         headers=_headers("target.headers", raw.headers, limits),
     )
@@ -226,7 +233,7 @@ def _notifications(
                 )
         endpoints.append(
             NotificationEndpoint(
-                url=_url(f"{field}.url", item.url, limits, allow_private),
+                url=check_url(f"{field}.url", item.url, limits, allow_private),
                 method=_method(f"{field}.method", item.method),
                 headers=_headers(f"{field}.headers", item.headers, limits),
                 events=item.events,
@@ -291,12 +298,17 @@ def _check_history_budget(spec: TaskSpec, payload_bytes: int, limits: Limits) ->
         (attempts if endpoint.wants("task.processing") else 0) + 3
         for endpoint in spec.notifications
     )
+    what = f"sent with up to {attempts} attempts and {copies - attempts} notifications"
+    if spec.group_name is not None:
+        # A group task's history holds each child's start: its input and memo, both with
+        # the payload. Each child's own history is bounded like any task's.
+        copies = 2 * limits.max_group_urls + 3 * len(spec.notifications)
+        what = f"copied into the start of up to {limits.max_group_urls} group children"
     worst = payload_bytes * copies
     if worst > limits.max_task_history_bytes:
         raise Unprocessable(
-            f"payload of {payload_bytes} bytes, sent with up to {attempts} attempts and "
-            f"{copies - attempts} notifications, could reach {worst} bytes of task history; "
-            f"the limit is {limits.max_task_history_bytes}: send a smaller payload, fewer "
-            "attempts or fewer notification events",
+            f"payload of {payload_bytes} bytes, {what}, could reach {worst} bytes of task "
+            f"history; the limit is {limits.max_task_history_bytes}: send a smaller payload, "
+            "fewer attempts or fewer notification events",
             field="payload",
         )

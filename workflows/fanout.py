@@ -1,0 +1,174 @@
+"""Group tasks: one child task per URL of the group, and what the group task makes of them.
+
+Each child is a TaskWorkflow of its own (own id, attempts, retries, cancel), started as a
+child workflow so the Web UI links it to its group task. A child tells its group task how it
+ended exactly as a blocker tells its dependents (the `blocker_finished` signal), so the
+group task counts without polling. Children are abandoned, not terminated, when the group
+task closes: a child mid-attempt when its group task is cancelled runs to its own end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.group_tasks import ChildrenCancelled, ChildrenToCancel, GroupLookup, GroupUrls
+    from tasklane.model import (
+        MEMO_SPEC,
+        MEMO_STATE,
+        TASK_EVENTS,
+        WORKFLOW_TYPE,
+        BlockerOutcome,
+        GroupInfo,
+        HttpTarget,
+        NotificationEndpoint,
+        Status,
+        TaskInput,
+        TaskSpec,
+        initial_state,
+    )
+    from tasklane.task_start import initial_search_attributes, start_details, summary
+
+# The event a child's end raises on its group task, besides `group.first_failed`.
+_CHILD_END_EVENTS = {Status.CANCELLED: "group.task_cancelled", Status.EXPIRED: "group.task_expired"}
+# A group read or a cancellation waits for the registry's or the children's workflows.
+_READ_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+
+
+class Fanout:
+    """A group task's children and how each ended."""
+
+    def __init__(self, spec: TaskSpec) -> None:
+        self._spec = spec
+        self._children: list[str] = []
+        self._outcomes: dict[str, BlockerOutcome] = {}
+        self._unreported: list[BlockerOutcome] = []
+        self._first_failed_seen = False
+        self.started = False
+
+    async def resolve(self) -> GroupUrls:
+        """The group's URLs as they are now (a PATCH before this point counts)."""
+        assert self._spec.group_name is not None
+        return await workflow.execute_activity(
+            "resolve_url_group",
+            GroupLookup(self._spec.organisation, self._spec.group_name),
+            result_type=GroupUrls,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=_READ_RETRY,
+            summary=f"read URL group {self._spec.group_name}",
+        )
+
+    async def start(self, urls: list[str]) -> None:
+        now = workflow.now()
+        specs = [child_spec(self._spec, index, url, now) for index, url in enumerate(urls)]
+        self._children = [spec.task_id for spec in specs]
+        # One workflow task issues every start: the children begin together.
+        await asyncio.gather(*(_start_child(spec, now) for spec in specs))
+        self.started = True
+
+    @property
+    def planned(self) -> bool:
+        """The children are known (and starting, or started)."""
+        return bool(self._children)
+
+    @property
+    def finished(self) -> bool:
+        return self.started and len(self._outcomes) == len(self._children)
+
+    def record(self, outcome: BlockerOutcome) -> None:
+        if outcome.task_id in self._children and outcome.task_id not in self._outcomes:
+            self._outcomes[outcome.task_id] = outcome
+            self._unreported.append(outcome)
+
+    @property
+    def news(self) -> bool:
+        return bool(self._unreported)
+
+    def take_news(self) -> list[tuple[str, str]]:
+        """(event, child id) for every child end recorded since the last call, in order."""
+        events = []
+        for outcome in self._unreported:
+            if outcome.status in (Status.FAILED, Status.ABANDONED) and not self._first_failed_seen:
+                self._first_failed_seen = True
+                events.append(("group.first_failed", outcome.task_id))
+            if outcome.status in _CHILD_END_EVENTS:
+                events.append((_CHILD_END_EVENTS[outcome.status], outcome.task_id))
+        self._unreported = []
+        return events
+
+    @property
+    def info(self) -> GroupInfo:
+        completed = sum(o.status == Status.COMPLETED for o in self._outcomes.values())
+        return GroupInfo(len(self._children), completed, len(self._outcomes) - completed)
+
+    def closing_events(self) -> list[str]:
+        """Once every child has ended: how the group went, then `group.all_completed`."""
+        info = self.info
+        if info.completed == info.total_tasks:
+            return ["group.all_completed"]
+        verdict = "group.all_failed" if info.completed == 0 else "group.partial_completion"
+        return [verdict, "group.all_completed"]
+
+    async def cancel_unfinished(self) -> ChildrenCancelled:
+        """Cancel every child that has not ended, as a DELETE of each would."""
+        unfinished = [c for c in self._children if c not in self._outcomes]
+        if not unfinished:
+            return ChildrenCancelled([], [])
+        return await workflow.execute_activity(
+            "cancel_group_children",
+            ChildrenToCancel(unfinished),
+            result_type=ChildrenCancelled,
+            start_to_close_timeout=timedelta(seconds=60),
+            retry_policy=RetryPolicy(maximum_attempts=3),
+            summary=f"cancel {len(unfinished)} child task(s)",
+        )
+
+
+def child_spec(parent: TaskSpec, index: int, url: str, now: datetime) -> TaskSpec:
+    """The child task for the group's `index`th URL: the group task's payload, method,
+    headers, retry, timeout and expiry, due now."""
+    assert parent.target is not None
+    digest = hashlib.sha256(f"{parent.task_id}/{index}".encode()).hexdigest()[:32]
+    return dataclasses.replace(
+        parent,
+        task_id=f"task_{digest}",
+        created_at=now,
+        execute_after=now,
+        target=HttpTarget(url, parent.target.method, dict(parent.target.headers)),
+        notifications=child_notifications(parent.notifications),
+        unique_id=None,
+        blocked_by=[],
+        parent_id=parent.task_id,
+    )
+
+
+def child_notifications(endpoints: list[NotificationEndpoint]) -> list[NotificationEndpoint]:
+    """Children notify only endpoints whose `events` name `task.*` events, and only those:
+    an endpoint left to "every event" hears the group task, not each of its children."""
+    chosen = []
+    for endpoint in endpoints:
+        events = [e for e in endpoint.events or [] if e in TASK_EVENTS]
+        if events:
+            chosen.append(dataclasses.replace(endpoint, events=events))
+    return chosen
+
+
+async def _start_child(spec: TaskSpec, now: datetime) -> None:
+    state = initial_state(spec, now)
+    await workflow.start_child_workflow(
+        WORKFLOW_TYPE,
+        TaskInput(spec, state),
+        id=spec.task_id,
+        parent_close_policy=ParentClosePolicy.ABANDON,
+        search_attributes=initial_search_attributes(spec, state),
+        memo={MEMO_SPEC: spec, MEMO_STATE: state},
+        static_summary=summary(spec),
+        static_details=start_details(spec),
+    )
