@@ -142,6 +142,7 @@ class TaskStore:
         *,
         status: Status | None = None,
         tags: list[str] | None = None,
+        parent_id: str | None = None,
         limit: int = 100,
         offset: int = 0,
         scope: list[str] | None = None,
@@ -149,6 +150,8 @@ class TaskStore:
         clauses = tasks_of(organisation) + (scope or [])
         if status is not None:
             clauses.append(f"TaskStatus = {quote(status.value)}")
+        if parent_id is not None:
+            clauses.append(f"{sa.TASK_PARENT_ID.name} = {quote(parent_id)}")
         for tag in tags or []:
             clauses.append(f"TaskTags = {quote(tag)}")
         query = " AND ".join(clauses)

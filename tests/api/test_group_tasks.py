@@ -3,13 +3,14 @@ per URL of the group, and reports the children's ends as `group_info` and `group
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
 import httpx
 
-from tests.conftest import Api, eventually
-from tests.receiver import Receiver
+from tests.conftest import eventually
+from tests.receiver import Receiver, Reply
 
 FAST_RETRY = {"max_attempts": 2, "backoff": "fixed", "initial_delay": 0.2}
 
@@ -82,3 +83,135 @@ async def test_one_failing_receiver_of_five(
     assert broken_child.json()["parent_id"] == task["id"]
     order = [n for n in names if n.startswith("group.")]
     assert order == ["group.first_failed", "group.partial_completion", "group.all_completed"]
+
+
+SLOW_RETRY = {"max_attempts": 3, "backoff": "fixed", "initial_delay": 60}
+
+
+async def children_of(client: httpx.AsyncClient, task_id: str, count: int) -> list[dict]:
+    async def listed() -> list[dict] | None:
+        page = (await client.get("/v1/tasks", params={"parent_id": task_id})).json()
+        return page["tasks"] if page["total"] == count else None
+
+    return await eventually(listed)  # type: ignore[no-any-return]
+
+
+async def statuses(client: httpx.AsyncClient, ids: list[str]) -> list[str]:
+    return [(await client.get(f"/v1/tasks/{i}")).json()["status"] for i in ids]
+
+
+async def test_delete_of_the_group_cancels_children_between_attempts_and_names_the_rest(
+    acme: httpx.AsyncClient, receiver: Receiver, path: str
+) -> None:
+    urls = [receiver.script(f"{path}/down{i}", 500) for i in range(2)]
+    urls.append(receiver.script(f"{path}/slow", Reply(200, delay_s=6)))
+    group = await make_group(acme, urls)
+    notify = receiver.script(f"{path}/events", 200)
+    body = {"target": f"group:{group['name']}", "retry": SLOW_RETRY, "notifications": notify}
+    parent = (await acme.post("/v1/tasks", json=body)).json()["id"]
+    children = {c["target"]["url"]: c["id"] for c in await children_of(acme, parent, 3)}
+    down = [children[u] for u in urls[:2]]
+
+    async def settled() -> bool:
+        return await statuses(acme, down) == ["retrying"] * 2 and bool(receiver.at(f"{path}/slow"))
+
+    await eventually(settled)
+    answer = await acme.delete(f"/v1/tasks/{parent}")
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "cancelled"
+    assert sorted(answer.json()["children"]["cancelled"]) == sorted(down)
+    [refused] = answer.json()["children"]["not_cancelled"]
+    assert refused["id"] == children[urls[2]] and "mid-attempt" in refused["reason"]
+    assert await statuses(acme, down) == ["cancelled"] * 2
+    # The slow child runs to its end; the group task, cancelled, still counts it.
+    task = await finished(acme, parent)
+    assert task["status"] == "cancelled"
+    assert task["group_info"] == {"total_tasks": 3, "completed": 1, "failed": 2, "remaining": 0}
+    assert len(receiver.at(f"{path}/down0")) == 1  # no attempt after the cancel
+
+    async def all_sent() -> list[str] | None:
+        names = [e["event"] for e in events(receiver, f"{path}/events")]
+        return names if "group.all_completed" in names else None
+
+    names = await eventually(all_sent)
+    assert names.count("task.cancelled") == 1
+    assert names.count("group.task_cancelled") == 2
+    assert "group.first_failed" not in names  # cancelled is not failed
+    assert names[-2:] == ["group.partial_completion", "group.all_completed"]
+
+
+async def test_delete_of_one_child_tells_its_group(
+    acme: httpx.AsyncClient, receiver: Receiver, path: str
+) -> None:
+    urls = [receiver.script(f"{path}/ok", 200), receiver.script(f"{path}/down", 500)]
+    group = await make_group(acme, urls)
+    notify = receiver.script(f"{path}/events", 200)
+    body = {"target": f"group:{group['name']}", "retry": SLOW_RETRY, "notifications": notify}
+    parent = (await acme.post("/v1/tasks", json=body)).json()["id"]
+    children = {c["target"]["url"]: c["id"] for c in await children_of(acme, parent, 2)}
+
+    async def retrying() -> bool:
+        return await statuses(acme, [children[urls[1]]]) == ["retrying"]
+
+    await eventually(retrying)
+    answer = await acme.delete(f"/v1/tasks/{children[urls[1]]}")
+    assert answer.json() == {"id": children[urls[1]], "status": "cancelled"}
+
+    task = await finished(acme, parent)
+    assert task["status"] == "completed"
+    assert task["group_info"] == {"total_tasks": 2, "completed": 1, "failed": 1, "remaining": 0}
+
+    async def all_sent() -> list[dict] | None:
+        sent = events(receiver, f"{path}/events")
+        return sent if any(e["event"] == "task.completed" for e in sent) else None
+
+    sent = await eventually(all_sent)
+    [cancelled] = [e for e in sent if e["event"] == "group.task_cancelled"]
+    assert cancelled["child_task_id"] == children[urls[1]]
+    assert cancelled["task_id"] == parent
+
+
+async def test_every_child_failing_fails_the_group(
+    acme: httpx.AsyncClient, receiver: Receiver, path: str
+) -> None:
+    urls = [receiver.script(f"{path}/gone{i}", 404) for i in range(3)]
+    group = await make_group(acme, urls)
+    notify = {"url": receiver.script(f"{path}/events", 200), "events": ["group.all_failed"]}
+    body = {"target": f"group:{group['name']}", "notifications": notify}
+    parent = (await acme.post("/v1/tasks", json=body)).json()["id"]
+
+    task = await finished(acme, parent)
+    assert task["status"] == "failed"
+    assert task["error"]["code"] == "group_all_failed"
+    assert task["group_info"] == {"total_tasks": 3, "completed": 0, "failed": 3, "remaining": 0}
+    sent = await eventually(lambda: asyncio.sleep(0, events(receiver, f"{path}/events")))
+    assert [e["event"] for e in sent] == ["group.all_failed"]
+
+
+async def test_children_notify_only_endpoints_that_name_task_events(
+    acme: httpx.AsyncClient, receiver: Receiver, path: str
+) -> None:
+    urls = [receiver.script(f"{path}/a", 200), receiver.script(f"{path}/b", 200)]
+    group = await make_group(acme, urls)
+    every = receiver.script(f"{path}/every", 200)
+    named = {"url": receiver.script(f"{path}/named", 200), "events": ["task.completed"]}
+    body = {"target": f"group:{group['name']}", "notifications": [every, named]}
+    parent = (await acme.post("/v1/tasks", json=body)).json()["id"]
+    children = {c["id"] for c in await children_of(acme, parent, 2)}
+    await finished(acme, parent)
+
+    async def named_got_three() -> list[dict] | None:
+        sent = events(receiver, f"{path}/named")
+        return sent if len(sent) == 3 else None
+
+    sent = await eventually(named_got_three)
+    assert {e["task_id"] for e in sent} == {parent, *children}
+    assert {e["event"] for e in sent} == {"task.completed"}
+    every_sent = await eventually(
+        lambda: asyncio.sleep(
+            0, [e for e in events(receiver, f"{path}/every") if e["event"] == "task.completed"]
+        )
+    )
+    assert {e["task_id"] for e in events(receiver, f"{path}/every")} == {parent}
+    assert every_sent[0]["group_info"]["completed"] == 2

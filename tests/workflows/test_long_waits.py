@@ -1,5 +1,6 @@
 """Hour- and day-long waits on the time-skipping test server: the whole default retry
-schedule, expiry while retrying, and a start an hour ahead."""
+schedule, expiry while retrying, a start an hour ahead, and a group task an hour ahead whose
+group changes meanwhile (the group is read when the task becomes due)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from temporalio.worker import Worker
 from api.schemas.taskhook import SubmitTask, build_task
 from tasklane import binaries
 from tasklane.config import ApiKey, Limits, SigningConfig, TasklaneConfig
-from tasklane.model import Status, TaskOutcome
+from tasklane.group_store import GroupStore
+from tasklane.model import Status, TaskOutcome, TaskState
 from tasklane.plugin import TasklanePlugin
 from tasklane.task_store import TaskStore
 from tasklane.temporal_client import ensure_search_attributes
+from tasklane.url_groups import GroupChange, NewGroup
 from tests.receiver import Receiver
 
 KEY = ApiKey(token_sha256="0" * 64, organisation="acme")
@@ -126,3 +129,36 @@ async def test_execute_after_an_hour_runs_after_an_hour(
     assert outcome.status == Status.COMPLETED
     assert timedelta(hours=1) <= elapsed <= timedelta(hours=1, minutes=1)
     assert len(receiver.at(path)) == 1
+
+
+async def test_patch_before_due_decides_the_fan_out(
+    skipping: WorkflowEnvironment,
+    queue: str,
+    receiver: Receiver,
+    path: str,
+) -> None:
+    groups = GroupStore(skipping.client, queue)
+    name = f"later-{uuid.uuid4().hex[:8]}"
+    first = [receiver.script(f"{path}/old{i}", 200) for i in range(5)]
+    group = await groups.create("acme", NewGroup(name, first))
+    handle = await submit(
+        skipping, queue, {"target": f"group:{name}", "execute_after": "PT1H", "payload": {"n": 1}}
+    )
+    await skipping.sleep(timedelta(minutes=30))
+    assert receiver.at(f"{path}/old0") == []
+
+    now = [receiver.script(f"{path}/new{i}", 200) for i in range(3)]
+    await groups.change("acme", GroupChange(group.id, urls=now))
+    outcome = await run_to_end(skipping, handle, timedelta(minutes=10))
+
+    assert outcome.status == Status.COMPLETED
+    for i in range(3):
+        assert [r.json() for r in receiver.at(f"{path}/new{i}")] == [{"n": 1}]
+    assert all(receiver.at(f"{path}/old{i}") == [] for i in range(5))
+    state = await handle.query("state", result_type=TaskState)
+    assert state.group_info.as_dict() == {
+        "total_tasks": 3,
+        "completed": 3,
+        "failed": 0,
+        "remaining": 0,
+    }
