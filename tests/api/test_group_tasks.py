@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import httpx
+from temporalio.testing import WorkflowEnvironment
 
 from tests.conftest import eventually
 from tests.receiver import Receiver, Reply
@@ -215,3 +216,30 @@ async def test_children_notify_only_endpoints_that_name_task_events(
     )
     assert {e["task_id"] for e in events(receiver, f"{path}/every")} == {parent}
     assert every_sent[0]["group_info"]["completed"] == 2
+
+
+async def test_a_hundred_urls_each_run_as_a_child_the_web_ui_links(
+    acme: httpx.AsyncClient,
+    stack: Api,
+    temporal: WorkflowEnvironment,
+    receiver: Receiver,
+    path: str,
+) -> None:
+    urls = [receiver.script(f"{path}/{i}", 200) for i in range(100)]
+    group = await make_group(acme, urls)
+    body = {"target": f"group:{group['name']}", "payload": {"batch": 1}}
+    parent = (await acme.post("/v1/tasks", json=body)).json()["id"]
+
+    task = await finished(acme, parent)
+    assert task["status"] == "completed"
+    assert task["group_info"] == {"total_tasks": 100, "completed": 100, "failed": 0, "remaining": 0}
+    for i in range(100):
+        assert [r.json() for r in receiver.at(f"{path}/{i}")] == [{"batch": 1}]
+    children = await children_of(acme, parent, 100)
+    assert {c["status"] for c in children} == {"completed"}
+    # What the Web UI shows: the children are Temporal child workflows of the group task.
+    client = temporal.client
+    linked = await client.count_workflows(f"ParentWorkflowId = '{parent}'")
+    assert linked.count == 100
+    description = await client.get_workflow_handle(children[0]["id"]).describe()
+    assert description.parent_id == parent
