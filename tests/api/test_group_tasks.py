@@ -220,7 +220,6 @@ async def test_children_notify_only_endpoints_that_name_task_events(
 
 async def test_a_hundred_urls_each_run_as_a_child_the_web_ui_links(
     acme: httpx.AsyncClient,
-    stack: Api,
     temporal: WorkflowEnvironment,
     receiver: Receiver,
     path: str,
