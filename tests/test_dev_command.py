@@ -137,3 +137,37 @@ async def test_sigkill_with_100_scheduled_tasks_then_restart_runs_all(
         assert len(receiver.at(path)) == 100
     finally:
         dev.stop()
+
+
+async def test_url_groups_survive_a_restart_and_a_group_task_fans_out_after_it(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    dev = DevProcess(tmp_path / "data")
+    path = f"/dev/group-{tmp_path.name}"
+    urls = [receiver.script(f"{path}/{i}", 200) for i in range(3)]
+    try:
+        dev.start()
+        token = (tmp_path / "data" / "dev-token").read_text().strip()
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=dev.url, headers=headers, timeout=30) as c:
+            made = await c.post("/v1/url-groups", json={"name": "hooks", "urls": urls})
+            assert made.status_code == 201, made.text
+            body = {"target": "group:hooks", "execute_after": "PT10S"}
+            task = (await c.post("/v1/tasks", json=body)).json()
+        dev.stop()
+
+        dev.start()
+        async with httpx.AsyncClient(base_url=dev.url, headers=headers, timeout=30) as c:
+            assert (await c.get(f"/v1/url-groups/{made.json()['id']}")).json() == made.json()
+            listed = (await c.get("/v1/url-groups")).json()
+            assert listed["total"] == 1 and listed["url_groups"][0]["name"] == "hooks"
+
+            async def fanned_out() -> dict | None:
+                found = (await c.get(f"/v1/tasks/{task['id']}")).json()
+                return found if found["status"] == "completed" else None
+
+            done = await eventually(fanned_out, timeout_s=60)
+        assert done["group_info"]["completed"] == 3
+        assert all(len(receiver.at(f"{path}/{i}")) == 1 for i in range(3))
+    finally:
+        dev.stop()
