@@ -1,4 +1,4 @@
-"""Record TaskWorkflow histories for the replay test, from a running `tasklane dev`.
+"""Record TaskWorkflow and UrlGroupRegistry histories for the replay test, from a running `tasklane dev`.
 
 Run it after a deliberate, patched change to TaskWorkflow, to add histories of the new code
 beside the old ones. Only cases without a saved history are recorded: old ones stand for
@@ -23,6 +23,7 @@ from temporalio.client import Client
 
 from tasklane.client import TasklaneClient
 from tasklane.config import TasklaneConfig
+from tasklane.url_groups import registry_id
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[2]))
@@ -30,6 +31,7 @@ sys.path.insert(0, str(HERE.parents[2]))
 from tests.receiver import Receiver, Reply  # noqa: E402
 
 API, TEMPORAL = "http://127.0.0.1:18000", "127.0.0.1:17233"
+REGISTRY = registry_id("dev")
 CONFIG = Path("/tmp/rec/config.toml")
 
 
@@ -88,6 +90,27 @@ async def blocked_cases(r: Receiver, api: httpx.AsyncClient) -> dict[str, str]:
     return ids
 
 
+async def group_cases(r: Receiver, api: httpx.AsyncClient) -> dict[str, str]:
+    """A group task with one child failing, a group task cancelled while its children retry,
+    one child of the first, and the registry that holds the groups (changed, then read)."""
+    urls = [r.script("/g1", 200), r.script("/g2", 200), r.script("/g3", 400)]
+    group = (await api.post("/v1/url-groups", json={"name": "rec", "urls": urls})).json()
+    await api.patch(f"/v1/url-groups/{group['id']}", json={"description": "recorded"})
+    slow = {"max_attempts": 3, "backoff": "fixed", "initial_delay": 60}
+    waiting = {"name": "rec-waiting", "urls": [r.script("/g4", 500), r.script("/g5", 500)]}
+    await api.post("/v1/url-groups", json=waiting)
+    hooks = r.script("/hooks", 200)
+    body = {"target": "group:rec", "notifications": hooks, "payload": {"x": 1}}
+    partial = (await api.post("/v1/tasks", json=body)).json()["id"]
+    body = {"target": "group:rec-waiting", "retry": slow, "notifications": hooks}
+    cancelled = (await api.post("/v1/tasks", json=body)).json()["id"]
+    await asyncio.sleep(3)
+    (await api.delete(f"/v1/tasks/{cancelled}")).raise_for_status()
+    children = (await api.get("/v1/tasks", params={"parent_id": partial})).json()["tasks"]
+    failed_child = next(c["id"] for c in children if c["target"]["url"] == urls[2])
+    return {"group_partial": partial, "group_cancelled": cancelled, "group_child": failed_child}
+
+
 async def handler_case(client: Client) -> str:
     """A Python handler publishing results, one acked, kept for the (short) retention."""
     tasks = TasklaneClient(client, config=TasklaneConfig.load(CONFIG), task_queue="tasklane")
@@ -130,12 +153,18 @@ async def main(token: str) -> None:
             ids["handler_results"] = await handler_case(client)
         if new("system_task"):
             ids["system_task"] = await system_task_case(client)
+        if new("group_partial"):
+            ids.update(await group_cases(receiver, api))
         for name, task_id in ids.items():
             handle = client.get_workflow_handle(task_id)
             await handle.result()
             history = await handle.fetch_history()
             (HERE / f"{name}.json").write_text(history.to_json())  # noqa: ASYNC240
             print(name, (await api.get(f"/v1/tasks/{task_id}")).json()["status"])
+        if new("url_group_registry"):
+            # The registry never closes: its history so far is what a worker would replay.
+            history = await client.get_workflow_handle(REGISTRY).fetch_history()
+            (HERE / "url_group_registry.json").write_text(history.to_json())  # noqa: ASYNC240
     receiver.stop()
 
 
