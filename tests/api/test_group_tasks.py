@@ -92,7 +92,8 @@ SLOW_RETRY = {"max_attempts": 3, "backoff": "fixed", "initial_delay": 60}
 async def children_of(client: httpx.AsyncClient, task_id: str, count: int) -> list[dict]:
     async def listed() -> list[dict] | None:
         page = (await client.get("/v1/tasks", params={"parent_id": task_id})).json()
-        return page["tasks"] if page["total"] == count else None
+        # Count and page are separate visibility reads: wait until both show every child.
+        return page["tasks"] if page["total"] == len(page["tasks"]) == count else None
 
     return await eventually(listed)  # type: ignore[no-any-return]
 
