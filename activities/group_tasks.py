@@ -42,8 +42,8 @@ class ChildrenCancelled:
 
 @activity.defn(name="resolve_url_group")
 async def resolve_url_group(lookup: GroupLookup) -> GroupUrls:
-    info = activity.info()
-    group = await GroupStore(activity.client(), info.task_queue).named(
+    # This activity runs on the group task's own queue, where the organisation's registry is.
+    group = await GroupStore(activity.client(), activity.info().task_queue).named(
         lookup.organisation, lookup.name
     )
     return GroupUrls(group.id, group.urls) if group else GroupUrls(None)

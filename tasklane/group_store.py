@@ -45,7 +45,7 @@ class GroupStore:
         await self.client.start_workflow(
             REGISTRY_WORKFLOW_TYPE,
             RegistryInput(organisation),
-            id=registry_id(organisation),
+            id=registry_id(self.task_queue, organisation),
             task_queue=self.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             static_summary=f"URL groups of {organisation}",
@@ -60,7 +60,7 @@ class GroupStore:
 
     async def all(self, organisation: str) -> list[UrlGroup]:
         """Every group of the organisation, oldest first."""
-        handle = self.client.get_workflow_handle(registry_id(organisation))
+        handle = self.client.get_workflow_handle(registry_id(self.task_queue, organisation))
         try:
             async with asyncio.timeout(self.wait_s):
                 return await handle.query("groups", result_type=list[UrlGroup])
@@ -78,7 +78,7 @@ class GroupStore:
         return next((g for g in await self.all(organisation) if g.name == name), None)
 
     async def _update(self, organisation: str, update: str, request: object) -> UrlGroup:
-        handle = self.client.get_workflow_handle(registry_id(organisation))
+        handle = self.client.get_workflow_handle(registry_id(self.task_queue, organisation))
         try:
             async with asyncio.timeout(self.wait_s):
                 return await handle.execute_update(update, request, result_type=UrlGroup)

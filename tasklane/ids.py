@@ -14,11 +14,11 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 def parse_task_id(text: str) -> str | None:
     """The workflow id for any of the three forms (case-insensitive), else None."""
     text = text.strip().lower()
-    if _TASKHOOK.match(text):
+    if _TASKHOOK.fullmatch(text):
         return text
-    if _HEX.match(text):
+    if _HEX.fullmatch(text):
         return f"task_{text}"
-    if _UUID.match(text):
+    if _UUID.fullmatch(text):
         return f"task_{text.replace('-', '')}"
     return None
 

@@ -25,8 +25,11 @@ GROUP_NAME_TAKEN = "GroupNameTaken"
 REGISTRY_FULL = "RegistryFull"
 
 
-def registry_id(organisation: str) -> str:
-    return f"tasklane-url-groups:{organisation}"
+def registry_id(task_queue: str, organisation: str) -> str:
+    """The registry of the organisation's groups on one task queue: the API and the workers
+    of a deployment share a queue, so they meet there (and tests on queues of their own
+    each have their own groups)."""
+    return f"tasklane-url-groups:{task_queue}:{organisation}"
 
 
 def group_name_of(url: str) -> str | None:

@@ -9,6 +9,7 @@ its input.
 from __future__ import annotations
 
 import dataclasses
+import json
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -141,3 +142,7 @@ class UrlGroupRegistry:
         lines = [f"**{self._organisation}**: {len(self._groups)} URL group(s)"]
         lines += [f"- `{g.name}` ({g.id}): {len(g.urls)} URL(s)" for g in self.groups()[:50]]
         workflow.set_current_details("\n".join(lines))
+
+
+def _stored_size(url: str) -> int:
+    return len(json.dumps(url))

@@ -50,9 +50,7 @@ async def list_tasks(
     tags: Annotated[
         str | None, Query(description="Comma-separated; tasks with all of them")
     ] = None,
-    parent_id: Annotated[
-        str | None, Query(description="The children of this group task")
-    ] = None,
+    parent_id: Annotated[str | None, Query(description="The children of this group task")] = None,
     limit: Annotated[int, Query(ge=0, le=1000)] = 100,
     # Visibility has no offset: the page is read from the start, so deep offsets are capped.
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
@@ -60,7 +58,7 @@ async def list_tasks(
     """List your tasks, newest first: `{"total": N, "tasks": [...]}`."""
     tag_list = [t.strip() for t in tags.split(",") if t.strip()] if tags else None
     for tag in tag_list or []:
-        if not TAG_PATTERN.match(tag):
+        if not TAG_PATTERN.fullmatch(tag):
             raise InvalidRequest(f"tag {tag!r} is not a valid tag", field="tags")
     if parent_id is not None and not check_task_id(parent_id):
         raise InvalidRequest("parent_id must be a task id (task_<32 hex>)", field="parent_id")

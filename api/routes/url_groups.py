@@ -47,7 +47,7 @@ async def list_groups(
 
 @router.get("/url-groups/{group_id}")
 async def get_group(group_id: str, key: TaskhookKey, groups: GroupsDep) -> dict[str, Any]:
-    group = await groups.get(key.organisation, group_id) if GROUP_ID.match(group_id) else None
+    group = await groups.get(key.organisation, group_id) if GROUP_ID.fullmatch(group_id) else None
     if group is None:
         raise NotFound(f"no URL group {group_id}")
     return render_group(group)
@@ -86,5 +86,5 @@ def render_group(group: UrlGroup) -> dict[str, Any]:
 
 
 def _check_id(group_id: str) -> None:
-    if not GROUP_ID.match(group_id):
+    if not GROUP_ID.fullmatch(group_id):
         raise NotFound(f"no URL group {group_id}")

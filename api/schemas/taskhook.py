@@ -31,6 +31,7 @@ from tasklane.url_groups import NAME_PATTERN, group_name_of
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 TAG_PATTERN = re.compile(r"^[A-Za-z0-9_.:/@+\- ]+$")
 TASK_ID_PATTERN = re.compile(r"^task_[0-9a-f]{32}$")
+URL_CHARACTERS = re.compile(r"[\x21-\x7e]+")
 
 
 class _Strict(BaseModel):
@@ -139,7 +140,7 @@ def build_task(
 
 
 def check_task_id(task_id: str) -> bool:
-    return bool(TASK_ID_PATTERN.match(task_id))
+    return bool(TASK_ID_PATTERN.fullmatch(task_id))
 
 
 def _when(field: str, text: str, now: datetime) -> datetime:
@@ -153,6 +154,14 @@ def check_url(field: str, url: str, limits: Limits, allow_private: bool) -> str:
     if len(url) > limits.max_url_length:
         raise Unprocessable(
             f"{field} is longer than {limits.max_url_length} characters", field=field
+        )
+    if not URL_CHARACTERS.fullmatch(url):
+        # urlsplit would quietly drop some of these (a leading space, tabs, newlines) while
+        # the raw string is stored and later called; and non-ASCII grows sixfold in JSON.
+        raise InvalidRequest(
+            f"{field} must be printable ASCII without spaces: percent-encode other "
+            "characters, and write international host names in punycode",
+            field=field,
         )
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -195,7 +204,7 @@ def _target(raw: str | TargetIn, limits: Limits, allow_private: bool) -> HttpTar
     if isinstance(raw, str):
         raw = TargetIn(url=raw)
     group = group_name_of(raw.url)
-    if group is not None and not NAME_PATTERN.match(group):
+    if group is not None and not NAME_PATTERN.fullmatch(group):
         raise InvalidRequest(
             f"target names the group {group!r}, which is not a valid group name", field="target"
         )
@@ -251,7 +260,7 @@ def _tags(raw: str | list[str] | None, limits: Limits) -> list[str]:
             raise Unprocessable(
                 f"tag {tag[:20]!r}... is longer than {limits.max_tag_length}", field="tags"
             )
-        if not TAG_PATTERN.match(tag):
+        if not TAG_PATTERN.fullmatch(tag):
             raise InvalidRequest(
                 f"tag {tag!r} may hold only letters, digits, spaces and _.:/@+-", field="tags"
             )

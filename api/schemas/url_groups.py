@@ -72,7 +72,7 @@ def group_change(
 
 
 def _name(name: str) -> str:
-    if not NAME_PATTERN.match(name):
+    if not NAME_PATTERN.fullmatch(name):
         raise InvalidRequest(
             "name must be 1 to 64 letters, digits, '_', '.' or '-', starting with a letter "
             "or digit",

@@ -1,4 +1,5 @@
-"""Record TaskWorkflow and UrlGroupRegistry histories for the replay test, from a running `tasklane dev`.
+"""Record TaskWorkflow and UrlGroupRegistry histories for the replay test, from a running
+`tasklane dev`.
 
 Run it after a deliberate, patched change to TaskWorkflow, to add histories of the new code
 beside the old ones. Only cases without a saved history are recorded: old ones stand for
@@ -31,7 +32,7 @@ sys.path.insert(0, str(HERE.parents[2]))
 from tests.receiver import Receiver, Reply  # noqa: E402
 
 API, TEMPORAL = "http://127.0.0.1:18000", "127.0.0.1:17233"
-REGISTRY = registry_id("dev")
+REGISTRY = registry_id("tasklane", "dev")
 CONFIG = Path("/tmp/rec/config.toml")
 
 
