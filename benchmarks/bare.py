@@ -1,4 +1,5 @@
-"""The bare-Temporal floor: a workflow running one activity that POSTs the payload to a URL.
+"""The bare-Temporal floor: a workflow running one activity that POSTs the payload to a URL,
+and, for group tasks, a workflow starting one such child workflow per URL.
 
 Run as a worker process: `python -m benchmarks.bare --address HOST:PORT --task-queue Q`.
 It does what a Tasklane task does at its core (one activity, one HTTP call through a shared
@@ -24,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     import httpx
 
 WORKFLOW_NAME = "BareWorkflow"
+FANOUT_WORKFLOW_NAME = "BareFanoutWorkflow"
 ACTIVITY_NAME = "bare_post"
 READY_LINE = "bare worker ready"
 # The same worker knobs as Tasklane's defaults (tasklane.config.Settings), for a fair floor.
@@ -66,6 +68,33 @@ class BareWorkflow:
         )
 
 
+@dataclass
+class BareFanoutInput:
+    """The same payload to every URL."""
+
+    urls: list[str]
+    payload: Any
+
+
+@workflow.defn(name=FANOUT_WORKFLOW_NAME)
+class BareFanoutWorkflow:
+    """One BareWorkflow child per URL, all started at once, then awaited: a naive fan-out."""
+
+    @workflow.run
+    async def run(self, task: BareFanoutInput) -> int:
+        prefix = workflow.info().workflow_id
+        children = await asyncio.gather(
+            *(
+                workflow.start_child_workflow(
+                    WORKFLOW_NAME, BareInput(url, task.payload), id=f"{prefix}-{i}"
+                )
+                for i, url in enumerate(task.urls)
+            )
+        )
+        await asyncio.gather(*children)
+        return len(children)
+
+
 async def serve(address: str, task_queue: str) -> None:
     """Run the worker until SIGTERM or SIGINT."""
     client = await Client.connect(address)
@@ -77,7 +106,7 @@ async def serve(address: str, task_queue: str) -> None:
     worker = Worker(
         client,
         task_queue=task_queue,
-        workflows=[BareWorkflow],
+        workflows=[BareWorkflow, BareFanoutWorkflow],
         activities=[poster.post],
         max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
         max_concurrent_workflow_tasks=MAX_CONCURRENT_WORKFLOW_TASKS,
@@ -88,6 +117,19 @@ async def serve(address: str, task_queue: str) -> None:
         print(READY_LINE, flush=True)
         await stop.wait()
     await poster.http.aclose()
+
+
+def worker_argv(address: str, task_queue: str) -> list[str]:
+    """The command that runs this worker."""
+    return [
+        sys.executable,
+        "-m",
+        "benchmarks.bare",
+        "--address",
+        address,
+        "--task-queue",
+        task_queue,
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:

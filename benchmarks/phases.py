@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -20,6 +21,8 @@ from benchmarks.rawhttp import RawGet
 from benchmarks.receiver import Receiver
 
 SYSTEM_TASKS = "/api/v2/system-tasks"
+# How long a phase waits for the previous one's workflows to close.
+IDLE_TIMEOUT_S = 120.0
 
 
 class PhaseError(RuntimeError):
@@ -45,6 +48,28 @@ class Paced:
 
     latencies_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+
+
+def progress(message: str) -> None:
+    # Progress on stderr, so stdout carries only the table.
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+async def wait_idle(client: Client, query: str, timeout_s: float) -> None:
+    """Wait until no workflow matching `query` runs, so the next phase starts on a quiet system."""
+    deadline = time.monotonic() + timeout_s
+    while (await client.count_workflows(f"{query} AND ExecutionStatus = 'Running'")).count:
+        if time.monotonic() > deadline:
+            raise PhaseError(f"workflows ({query}) still running after {timeout_s:g} s")
+        await asyncio.sleep(0.5)
+
+
+def add_throughput(total: Throughput | None, part: Throughput) -> Throughput:
+    if total is None:
+        return part
+    return Throughput(
+        total.tasks + part.tasks, total.wall_s + part.wall_s, total.submit_s + part.submit_s
+    )
 
 
 async def _bounded(

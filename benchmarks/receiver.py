@@ -38,7 +38,8 @@ class Arrival:
 
 
 class Receiver:
-    """Counts calls per `phase` (a payload field), keyed by the payload's `i`."""
+    """Counts calls per `phase` (a payload field), keyed by the payload's `i`, or by the path
+    for calls whose payload has none (a group's children all get the same payload)."""
 
     def __init__(self) -> None:
         self.arrivals: dict[str, dict[Any, Arrival]] = {}
@@ -111,11 +112,15 @@ class Receiver:
             if entry in self._waiters:
                 self._waiters.remove(entry)
 
-    def _record(self, raw: bytes) -> None:
+    def url_for(self, key: int) -> str:
+        """A URL of its own, counted as `key` when the payload carries no `i`."""
+        return f"{self.url}/{key}"
+
+    def _record(self, raw: bytes, path: bytes) -> None:
         wall, mono = time.time(), time.monotonic()
         try:
             body = json.loads(raw)
-            phase, key = str(body["phase"]), body["i"]
+            phase, key = str(body["phase"]), body.get("i", path.decode())
         except (ValueError, TypeError, KeyError):
             self.unparsed += 1
             return
@@ -140,7 +145,7 @@ class Receiver:
                     body = await _read_chunked(reader)
                 else:
                     body = await reader.readexactly(length)
-                self._record(body)
+                self._record(body, path)
                 if path == HOLD_PATH:
                     await self._hold()
                     if writer.is_closing():

@@ -185,6 +185,28 @@ def render(results: dict[str, Any]) -> str:
             ],
         )
     )
+    fan = results["fanout"]
+    out.append("")
+    out.append(
+        _table(
+            [f"Group fan-out to {fan['urls']} URLs (submit → all called)", "Bare", "Tasklane"]
+            + ["Ratio"],
+            [
+                [
+                    "calls/s",
+                    f"{fan['bare']['per_s']:.1f}",
+                    f"{fan['tasklane']['per_s']:.1f}",
+                    f"{fan['ratio']:.2f}x",
+                ],
+                [
+                    "wall time per group (mean)",
+                    f"{fan['bare']['wall_s'] * fan['urls'] / fan['bare']['tasks']:.2f} s",
+                    f"{fan['tasklane']['wall_s'] * fan['urls'] / fan['tasklane']['tasks']:.2f} s",
+                    "",
+                ],
+            ],
+        )
+    )
     out.append("")
     out.append(
         _table(

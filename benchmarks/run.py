@@ -13,25 +13,29 @@ import shutil
 import signal
 import sys
 import tempfile
-import time
 import traceback
 import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
-from temporalio.client import Client
 
-from benchmarks import phases, procstat
-from benchmarks.bare import READY_LINE
-from benchmarks.phases import PhaseError, Throughput
+from benchmarks import fanout, phases, procstat
+from benchmarks.bare import READY_LINE, worker_argv
+from benchmarks.phases import (
+    IDLE_TIMEOUT_S,
+    PhaseError,
+    Throughput,
+    add_throughput,
+    progress,
+    wait_idle,
+)
 from benchmarks.receiver import Receiver, ReceiverTimeout
 from benchmarks.report import render, summary, verdicts
 from benchmarks.stack import SYSTEM_TASK_TYPE, Stack, StackError
 
 LATENESS_LEAD_S = 2.0  # each task is due this long after its submit
 LATENESS_SPREAD_S = 5.0  # submits are spread over this long
-IDLE_TIMEOUT_S = 120.0
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -55,36 +59,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--system-running", type=int, default=20, help="tasks running in the listed account"
     )
     parser.add_argument("--lateness-tasks", type=int, default=100)
+    parser.add_argument(
+        "--fanout-urls", type=int, default=100, help="URLs in the group (at most max_group_urls)"
+    )
+    parser.add_argument("--fanout-rounds", type=int, default=4)
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per phase")
     parser.add_argument("--out", type=Path, default=None, help="also write the results as JSON")
     parser.add_argument("--keep-logs", action="store_true", help="keep the temp dir on success")
     return parser.parse_args(argv)
 
 
-def progress(message: str) -> None:
-    # Progress on stderr, so stdout carries only the table.
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-async def wait_idle(client: Client, query: str, timeout_s: float) -> None:
-    """Wait until no workflow matching `query` runs, so the next phase starts on a quiet system."""
-    deadline = time.monotonic() + timeout_s
-    while (await client.count_workflows(f"{query} AND ExecutionStatus = 'Running'")).count:
-        if time.monotonic() > deadline:
-            raise PhaseError(f"workflows ({query}) still running after {timeout_s:g} s")
-        await asyncio.sleep(0.5)
-
-
 def _throughput_json(t: Throughput) -> dict[str, float]:
     return {**dataclasses.asdict(t), "per_s": t.per_s}
-
-
-def _add(total: Throughput | None, part: Throughput) -> Throughput:
-    if total is None:
-        return part
-    return Throughput(
-        total.tasks + part.tasks, total.wall_s + part.wall_s, total.submit_s + part.submit_s
-    )
 
 
 def _add_cpu(total: dict[str, float], part: dict[str, float]) -> dict[str, float]:
@@ -107,18 +93,7 @@ async def interleaved_throughput(
     assert stack.client is not None
     client = stack.client
     queue = f"bare-{uuid.uuid4().hex[:8]}"
-    worker = stack.spawn(
-        "bare-worker",
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.bare",
-            "--address",
-            stack.temporal_address,
-            "--task-queue",
-            queue,
-        ],
-    )
+    worker = stack.spawn("bare-worker", worker_argv(stack.temporal_address, queue))
     idle = {"bare": f"TaskQueue = '{queue}'", "tasklane": "WorkflowType = 'TaskWorkflow'"}
     pids = {"bare": ("temporal", "bare-worker"), "tasklane": ("temporal", "worker", "api")}
 
@@ -152,7 +127,7 @@ async def interleaved_throughput(
                 cpu[side] = _add_cpu(
                     cpu[side], procstat.cpu_delta(before, procstat.cpu_snapshot(watched))
                 )
-                totals[side] = _add(totals[side], part)
+                totals[side] = add_throughput(totals[side], part)
                 progress(f"    round {r + 1}/{args.rounds} {side}: {part.per_s:.1f} tasks/s")
                 # The next side starts on a quiet system: every workflow of this one closed.
                 await wait_idle(client, idle[side], IDLE_TIMEOUT_S)
@@ -197,7 +172,7 @@ async def measure(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
             # The paced runs get a roomy pool: a late answer must not hold up the next send.
             api = await clients.enter_async_context(_api_client(stack, 100))
             progress(
-                f"1-2/6 bare Temporal vs Tasklane: {warmup} warm-up each, then {args.tasks} "
+                f"1-2/7 bare Temporal vs Tasklane: {warmup} warm-up each, then {args.tasks} "
                 f"tasks each in {args.rounds} alternating rounds"
             )
             throughput, cpu, ids = await interleaved_throughput(args, stack, receiver, apis, warmup)
@@ -205,15 +180,15 @@ async def measure(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
             cpu_bare, cpu_tasklane = cpu["bare"], cpu["tasklane"]
             progress(f"    bare {bare.per_s:.1f} tasks/s, Tasklane {tasklane.per_s:.1f} tasks/s")
 
-            progress(f"3/6 POST latency: {args.latency_requests} at {args.rate:g} req/s")
+            progress(f"3/7 POST latency: {args.latency_requests} at {args.rate:g} req/s")
             post = await phases.post_latency(
                 api, receiver, "latency", args.latency_requests, args.rate, args.timeout
             )
             await wait_idle(client, tasklane_workflows, IDLE_TIMEOUT_S)
-            progress(f"4/6 GET latency: {args.latency_requests} at {args.rate:g} req/s")
+            progress(f"4/7 GET latency: {args.latency_requests} at {args.rate:g} req/s")
             get = await phases.get_latency(api, ids, args.latency_requests, args.rate, args.timeout)
             progress(
-                f"5/6 System tasks list: {args.system_requests} at {args.system_rate:g} req/s, "
+                f"5/7 System tasks list: {args.system_requests} at {args.system_rate:g} req/s, "
                 f"{args.system_running} tasks running"
             )
             system = await phases.system_tasks_latency(
@@ -229,7 +204,7 @@ async def measure(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
                 args.timeout,
             )
             await wait_idle(client, tasklane_workflows, IDLE_TIMEOUT_S)
-            progress(f"6/6 lateness: {args.lateness_tasks} tasks due +{LATENESS_LEAD_S:g} s")
+            progress(f"6/7 lateness: {args.lateness_tasks} tasks due +{LATENESS_LEAD_S:g} s")
             late = await phases.lateness(
                 api,
                 receiver,
@@ -238,6 +213,14 @@ async def measure(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
                 LATENESS_LEAD_S,
                 LATENESS_SPREAD_S,
                 args.timeout,
+            )
+            await wait_idle(client, tasklane_workflows, IDLE_TIMEOUT_S)
+            progress(
+                f"7/7 group fan-out to {args.fanout_urls} URLs: bare vs Tasklane, "
+                f"{args.fanout_rounds} alternating rounds after a warm-up"
+            )
+            fanned = await fanout.interleaved(
+                stack, receiver, api, args.fanout_urls, args.fanout_rounds, args.timeout
             )
         memory = {
             name: {
@@ -266,6 +249,12 @@ async def measure(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
             "errors": len(system.errors),
             "rate": args.system_rate,
             "running": args.system_running,
+        },
+        "fanout": {
+            "urls": args.fanout_urls,
+            "bare": _throughput_json(fanned["bare"]),
+            "tasklane": _throughput_json(fanned["tasklane"]),
+            "ratio": fanned["tasklane"].per_s / fanned["bare"].per_s,
         },
         "duplicates": dict(receiver.duplicates),
         "errors_sample": (post.errors + get.errors + system.errors)[:5],
