@@ -95,6 +95,7 @@ def from_domain(error: domain.TasklaneError) -> ApiError:
         domain.GroupNotFound: NotFound,
         domain.GroupConflict: lambda m, **kw: Conflict(m, code="duplicate_name", **kw),
         domain.GroupsFull: Unprocessable,
+        domain.GroupsUnavailable: Unavailable,
     }
     make = mapped.get(type(error), ApiError)
     return make(error.message, field=error.field, location="body" if error.field else None)

@@ -40,5 +40,9 @@ class GroupConflict(TasklaneError):
     """Another URL group of the organisation already has that name."""
 
 
+class GroupsUnavailable(TasklaneError):
+    """The organisation's registry could not answer (its workflow is failing)."""
+
+
 class GroupsFull(TasklaneError):
     """The organisation has as many URL groups (or URL bytes) as it may."""

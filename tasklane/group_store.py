@@ -5,12 +5,24 @@ from __future__ import annotations
 
 import asyncio
 
-from temporalio.client import Client, RPCTimeoutOrCancelledError, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    RPCTimeoutOrCancelledError,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from tasklane.errors import GroupConflict, GroupNotFound, GroupsFull, NoWorker, TasklaneError
+from tasklane.errors import (
+    GroupConflict,
+    GroupNotFound,
+    GroupsFull,
+    GroupsUnavailable,
+    NoWorker,
+    TasklaneError,
+)
 from tasklane.url_groups import (
     GROUP_NAME_TAKEN,
     GROUP_NOT_FOUND,
@@ -70,6 +82,8 @@ class GroupStore:
             raise
         except (TimeoutError, RPCTimeoutOrCancelledError):
             raise NoWorker("no worker answered in time; retry") from None
+        except WorkflowQueryFailedError as e:
+            raise GroupsUnavailable(f"the URL groups cannot be read now: {e}") from None
 
     async def get(self, organisation: str, group_id: str) -> UrlGroup | None:
         return next((g for g in await self.all(organisation) if g.id == group_id), None)

@@ -17,6 +17,7 @@ from temporalio.client import (
     WorkflowExecution,
     WorkflowExecutionStatus,
     WorkflowUpdateFailedError,
+    WorkflowUpdateStage,
 )
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -42,6 +43,10 @@ from tasklane.model import (
 from tasklane.task_pages import Cursor, newest_first
 from tasklane.task_start import initial_search_attributes, start_details, summary
 from tasklane.visibility import quote, tasks_of
+
+# How long an accepted cancel may take to answer: a group task cancels its children first,
+# each within activities.group_tasks.CHILD_CANCEL_WAIT_S.
+CANCEL_ANSWER_WAIT_S = 60.0
 
 
 @dataclass
@@ -197,11 +202,17 @@ class TaskStore:
         handle = self.client.get_workflow_handle(view.spec.task_id)
         try:
             # The SDK polls the update until a worker accepts it: with no worker running that
-            # is forever, so the whole exchange gets one deadline.
+            # is forever, so acceptance gets a deadline. Once accepted the cancel is decided;
+            # its answer can take longer (a group task first cancels its children).
             async with asyncio.timeout(self.cancel_wait_s):
-                return await handle.execute_update(
-                    "cancel", CancelRequest(), result_type=CancelResult
+                update = await handle.start_update(
+                    "cancel",
+                    CancelRequest(),
+                    wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+                    result_type=CancelResult,
                 )
+            async with asyncio.timeout(CANCEL_ANSWER_WAIT_S):
+                return await update.result()
         except WorkflowUpdateFailedError as e:
             reason = e.cause.message if isinstance(e.cause, ApplicationError) else str(e.cause)
             raise NotCancellable(reason) from None

@@ -17,7 +17,7 @@ GROUP_PREFIX = "group:"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 # The registry carries every group of the organisation across continue-as-new in one
 # payload; Temporal refuses payloads over 2 MB.
-MAX_REGISTRY_URL_BYTES = 1024 * 1024
+MAX_REGISTRY_BYTES = 1536 * 1024
 
 # Errors the registry answers updates with (ApplicationError types).
 GROUP_NOT_FOUND = "GroupNotFound"

@@ -12,11 +12,21 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import json
 from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.workflow import ParentClosePolicy
+from temporalio.exceptions import (
+    ActivityError,
+    CancelledError,
+    ChildWorkflowError,
+    TerminatedError,
+)
+from temporalio.workflow import ActivityHandle, ChildWorkflowHandle, ParentClosePolicy
+
+from workflows.attempts import SINGLE_TRY
 
 with workflow.unsafe.imports_passed_through():
     from activities.group_tasks import ChildrenCancelled, ChildrenToCancel, GroupLookup, GroupUrls
@@ -26,11 +36,13 @@ with workflow.unsafe.imports_passed_through():
         TASK_EVENTS,
         WORKFLOW_TYPE,
         BlockerOutcome,
+        ChildNotCancelled,
         GroupInfo,
         HttpTarget,
         NotificationEndpoint,
         Status,
         TaskInput,
+        TaskOutcome,
         TaskSpec,
         initial_state,
     )
@@ -38,6 +50,9 @@ with workflow.unsafe.imports_passed_through():
 
 # The event a child's end raises on its group task, besides `group.first_failed`.
 _CHILD_END_EVENTS = {Status.CANCELLED: "group.task_cancelled", Status.EXPIRED: "group.task_expired"}
+# The server refuses a workflow task's answer over 4 MB: child starts go in batches of about
+# this much (input and memo each carry the child's spec, payload included).
+START_BATCH_BYTES = 1024 * 1024
 # A group read or a cancellation waits for the registry's or the children's workflows.
 _READ_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 
@@ -47,16 +62,20 @@ class Fanout:
 
     def __init__(self, spec: TaskSpec) -> None:
         self._spec = spec
+        self._specs: list[TaskSpec] = []
         self._children: list[str] = []
         self._outcomes: dict[str, BlockerOutcome] = {}
         self._unreported: list[BlockerOutcome] = []
         self._first_failed_seen = False
         self.started = False
+        # Set when the group task itself is cancelled: its one `group.task_cancelled` then
+        # stands for the children it cancels.
+        self.cancelled = False
 
-    async def resolve(self) -> GroupUrls:
-        """The group's URLs as they are now (a PATCH before this point counts)."""
+    def resolve(self) -> ActivityHandle[GroupUrls]:
+        """Read the group's URLs as they are now (a PATCH before this point counts)."""
         assert self._spec.group_name is not None
-        return await workflow.execute_activity(
+        return workflow.start_activity(
             "resolve_url_group",
             GroupLookup(self._spec.organisation, self._spec.group_name),
             result_type=GroupUrls,
@@ -65,13 +84,32 @@ class Fanout:
             summary=f"read URL group {self._spec.group_name}",
         )
 
-    async def start(self, urls: list[str]) -> None:
+    def plan(self, urls: list[str]) -> None:
+        """Name the children, one per URL, before any starts (so `info` counts them all)."""
         now = workflow.now()
-        specs = [child_spec(self._spec, index, url, now) for index, url in enumerate(urls)]
-        self._children = [spec.task_id for spec in specs]
-        # One workflow task issues every start: the children begin together.
-        await asyncio.gather(*(_start_child(spec, now) for spec in specs))
+        self._specs = [child_spec(self._spec, index, url, now) for index, url in enumerate(urls)]
+        self._children = [spec.task_id for spec in self._specs]
+
+    async def start(self) -> None:
+        """Start every child: as many per workflow task as fit well inside the server's
+        message limit (each start carries the spec twice), so usually all at once."""
+        for batch in _batches(self._specs):
+            handles = await asyncio.gather(*map(_start_child, batch))
+            for handle in handles:
+                asyncio.create_task(self._follow(handle))
         self.started = True
+
+    async def _follow(self, child: ChildWorkflowHandle[Any, TaskOutcome]) -> None:
+        """A child reports its end by signal as soon as it is final; its close is the
+        backstop for one that never could (terminated or timed out by an operator)."""
+        try:
+            outcome = await child
+            self.record(BlockerOutcome(child.id, outcome.status))
+        except ChildWorkflowError as e:
+            stopped = isinstance(e.cause, (TerminatedError, CancelledError))
+            status = Status.CANCELLED if stopped else Status.FAILED
+            note = f"its workflow ended: {type(e.cause).__name__}"
+            self.record(BlockerOutcome(child.id, status, note))
 
     @property
     def planned(self) -> bool:
@@ -98,7 +136,8 @@ class Fanout:
             if outcome.status in (Status.FAILED, Status.ABANDONED) and not self._first_failed_seen:
                 self._first_failed_seen = True
                 events.append(("group.first_failed", outcome.task_id))
-            if outcome.status in _CHILD_END_EVENTS:
+            cancelled_with_group = outcome.status == Status.CANCELLED and self.cancelled
+            if outcome.status in _CHILD_END_EVENTS and not cancelled_with_group:
                 events.append((_CHILD_END_EVENTS[outcome.status], outcome.task_id))
         self._unreported = []
         return events
@@ -121,14 +160,18 @@ class Fanout:
         unfinished = [c for c in self._children if c not in self._outcomes]
         if not unfinished:
             return ChildrenCancelled([], [])
-        return await workflow.execute_activity(
-            "cancel_group_children",
-            ChildrenToCancel(unfinished),
-            result_type=ChildrenCancelled,
-            start_to_close_timeout=timedelta(seconds=60),
-            retry_policy=RetryPolicy(maximum_attempts=3),
-            summary=f"cancel {len(unfinished)} child task(s)",
-        )
+        try:
+            return await workflow.execute_activity(
+                "cancel_group_children",
+                ChildrenToCancel(unfinished),
+                result_type=ChildrenCancelled,
+                start_to_close_timeout=timedelta(seconds=60),
+                retry_policy=SINGLE_TRY,
+                summary=f"cancel {len(unfinished)} child task(s)",
+            )
+        except ActivityError as e:
+            reason = f"could not be asked to cancel: {e.cause or e}"
+            return ChildrenCancelled([], [ChildNotCancelled(c, reason) for c in unfinished])
 
 
 def child_spec(parent: TaskSpec, index: int, url: str, now: datetime) -> TaskSpec:
@@ -160,12 +203,20 @@ def child_notifications(endpoints: list[NotificationEndpoint]) -> list[Notificat
     return chosen
 
 
-async def _start_child(spec: TaskSpec, now: datetime) -> None:
-    state = initial_state(spec, now)
-    await workflow.start_child_workflow(
+def _batches(specs: list[TaskSpec]) -> list[list[TaskSpec]]:
+    # The children's specs differ only in the URL: size one, with room for the longest URL.
+    size = 2 * (len(json.dumps(dataclasses.asdict(specs[0]), default=str)) + 4096)
+    per_batch = max(1, START_BATCH_BYTES // size)
+    return [specs[i : i + per_batch] for i in range(0, len(specs), per_batch)]
+
+
+async def _start_child(spec: TaskSpec) -> ChildWorkflowHandle[Any, TaskOutcome]:
+    state = initial_state(spec, spec.created_at)
+    return await workflow.start_child_workflow(
         WORKFLOW_TYPE,
         TaskInput(spec, state),
         id=spec.task_id,
+        result_type=TaskOutcome,
         parent_close_policy=ParentClosePolicy.ABANDON,
         search_attributes=initial_search_attributes(spec, state),
         memo={MEMO_SPEC: spec, MEMO_STATE: state},

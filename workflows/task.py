@@ -109,33 +109,56 @@ class TaskWorkflow(TaskRecord):
         least one child completed (`group_info` tells how many did not), `failed` when none
         did. A DELETE makes it `cancelled` at once; it still counts its children to the end.
         """
-        fanout = self._fanout
-        group = await fanout.resolve()
+        fanout, spec = self._fanout, self._spec
+        lookup = fanout.resolve()
+        try:
+            await workflow.wait_condition(
+                lambda: lookup.done() or self._cancel_requested,
+                timeout=self._time_to_expiry(),
+                timeout_summary="expires_after, while reading the group",
+            )
+        except TimeoutError:
+            lookup.cancel()
+            return await self._finish(
+                Status.EXPIRED, TaskError("expired", "expires_after passed before the fan-out")
+            )
         if self._cancel_requested:
+            lookup.cancel()
             return await self._finish(Status.CANCELLED)
+        group = lookup.result()
         if group.group_id is None:
             return await self._finish(
                 Status.FAILED,
                 TaskError(GROUP_NOT_FOUND, f"no URL group named {name!r} when the task was due"),
             )
+        fanout.plan(group.urls)
         now = workflow.now()
         self._transition(
             Status.PROCESSING, started_at=now, last_attempt_at=now, group_info=fanout.info
         )
-        await fanout.start(group.urls)
+        await fanout.start()
         while not fanout.finished:
             await workflow.wait_condition(lambda: fanout.news or self._cancelling)
-            if self._cancelling:
+            if fanout.news:
+                self._record_group(fanout.info, fanout.take_news())
+            if self._cancelling and not fanout.finished:
                 self._transition(Status.CANCELLED, completed_at=workflow.now())
-            self._record_group(fanout.info, fanout.take_news())
+                self._outbox.emit(
+                    "group.task_cancelled", lambda e: event_body(spec, self._state, e)
+                )
         for event in fanout.closing_events():
-            self._outbox.emit(event, lambda e: event_body(self._spec, self._state, e))
+            self._outbox.emit(event, lambda e: event_body(spec, self._state, e))
         if self._state.status.finished:  # cancelled while its children ran
             return await self._close(self._state.status)
         if fanout.info.completed == 0:
             error = TaskError(GROUP_ALL_FAILED, "no task of the group completed")
             return await self._finish(Status.FAILED, error, group_info=fanout.info)
         return await self._finish(Status.COMPLETED, group_info=fanout.info)
+
+    def _time_to_expiry(self) -> float | None:
+        if self._spec.expires_at is None:
+            return None
+        return max(0.0, (self._spec.expires_at - workflow.now()).total_seconds())
 
     @property
     def _cancelling(self) -> bool:
@@ -145,13 +168,10 @@ class TaskWorkflow(TaskRecord):
         """Stay suspended until every blocker succeeded; the outcome if the task ends here."""
         spec = self._spec
         await self._blockers.subscribe()
-        timeout_s = None
-        if spec.expires_at is not None:
-            timeout_s = max(0.0, (spec.expires_at - workflow.now()).total_seconds())
         try:
             await workflow.wait_condition(
                 lambda: self._cancel_requested or self._blockers.settled,
-                timeout=timeout_s,
+                timeout=self._time_to_expiry(),
                 timeout_summary="expires_after, while suspended",
             )
         except TimeoutError:
@@ -261,8 +281,11 @@ class TaskWorkflow(TaskRecord):
         self._cancel_requested = True
         result = CancelResult(Status.CANCELLED)
         if self._fanout.planned:
+            self._fanout.cancelled = True
             await workflow.wait_condition(lambda: self._fanout.started)
             children = await self._fanout.cancel_unfinished()
+            for outcome in children.ended:
+                self._fanout.record(outcome)
             result.children_cancelled = children.cancelled
             result.children_not_cancelled = children.not_cancelled
         await workflow.wait_condition(lambda: self._state.status.finished)
@@ -279,6 +302,8 @@ class TaskWorkflow(TaskRecord):
             )
         if status.finished:
             raise ApplicationError(f"the task is already {status.value}", type="TaskFinished")
+        if self._fanout.finished:
+            raise ApplicationError("every task of the group has ended", type="TaskFinished")
 
     @workflow.update
     def ack_result(self, request: AckRequest) -> ResultInfo:

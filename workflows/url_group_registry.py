@@ -18,7 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from tasklane.url_groups import (
         GROUP_NAME_TAKEN,
         GROUP_NOT_FOUND,
-        MAX_REGISTRY_URL_BYTES,
+        MAX_REGISTRY_BYTES,
         REGISTRY_FULL,
         REGISTRY_WORKFLOW_TYPE,
         GroupChange,
@@ -72,27 +72,19 @@ class UrlGroupRegistry:
                 type=REGISTRY_FULL,
             )
         self._check_name(request.name, None)
-        self._check_size(request.urls, None)
+        now = workflow.now()
+        self._check_size(UrlGroup("", request.name, request.urls, now, now, request.description))
 
     @workflow.update
     def change(self, request: GroupChange) -> UrlGroup:
-        group = self._groups[request.group_id]
-        changed = dataclasses.replace(
-            group,
-            name=request.name if request.name is not None else group.name,
-            urls=request.urls if request.urls is not None else group.urls,
-            description=request.description if request.set_description else group.description,
-            updated_at=workflow.now(),
-        )
-        return self._store(changed)
+        return self._store(self._changed(self._groups[request.group_id], request))
 
     @change.validator
     def _may_change(self, request: GroupChange) -> None:
         self._check_exists(request.group_id)
         if request.name is not None:
             self._check_name(request.name, request.group_id)
-        if request.urls is not None:
-            self._check_size(request.urls, request.group_id)
+        self._check_size(self._changed(self._groups[request.group_id], request))
 
     @workflow.update
     def delete(self, request: GroupRef) -> UrlGroup:
@@ -109,6 +101,15 @@ class UrlGroupRegistry:
     def groups(self) -> list[UrlGroup]:
         """Every group, oldest first."""
         return sorted(self._groups.values(), key=lambda g: (g.created_at, g.id))
+
+    def _changed(self, group: UrlGroup, request: GroupChange) -> UrlGroup:
+        return dataclasses.replace(
+            group,
+            name=request.name if request.name is not None else group.name,
+            urls=request.urls if request.urls is not None else group.urls,
+            description=request.description if request.set_description else group.description,
+            updated_at=workflow.now(),
+        )
 
     def _store(self, group: UrlGroup) -> UrlGroup:
         self._groups[group.id] = group
@@ -128,12 +129,13 @@ class UrlGroupRegistry:
                     type=GROUP_NAME_TAKEN,
                 )
 
-    def _check_size(self, urls: list[str], group_id: str | None) -> None:
-        others = sum(len(u) for g in self._groups.values() if g.id != group_id for u in g.urls)
-        if others + sum(len(u) for u in urls) > MAX_REGISTRY_URL_BYTES:
+    def _check_size(self, candidate: UrlGroup) -> None:
+        """Refuse a group that would take the registry past what its input may carry."""
+        others = sum(_stored_size(g) for g in self._groups.values() if g.id != candidate.id)
+        if others + _stored_size(candidate) > MAX_REGISTRY_BYTES:
             raise ApplicationError(
-                f"the organisation's URL groups would hold more than "
-                f"{MAX_REGISTRY_URL_BYTES} bytes of URLs",
+                f"the organisation's URL groups would take more than {MAX_REGISTRY_BYTES} "
+                "bytes; delete or shorten some",
                 type=REGISTRY_FULL,
             )
 
@@ -144,5 +146,7 @@ class UrlGroupRegistry:
         workflow.set_current_details("\n".join(lines))
 
 
-def _stored_size(url: str) -> int:
-    return len(json.dumps(url))
+def _stored_size(group: UrlGroup) -> int:
+    """About what the group takes in a payload (JSON, as Temporal stores it): escapes and
+    non-ASCII count at their stored length."""
+    return len(json.dumps([group.name, group.description, group.urls])) + 200

@@ -309,10 +309,18 @@ def _check_history_budget(spec: TaskSpec, payload_bytes: int, limits: Limits) ->
     )
     what = f"sent with up to {attempts} attempts and {copies - attempts} notifications"
     if spec.group_name is not None:
-        # A group task's history holds each child's start: its input and memo, both with
-        # the payload. Each child's own history is bounded like any task's.
-        copies = 2 * limits.max_group_urls + 3 * len(spec.notifications)
-        what = f"copied into the start of up to {limits.max_group_urls} group children"
+        # Each child's history is bounded as above. The group task's holds each child's
+        # start (input and memo, both with the payload) and an event per child that ends
+        # cancelled or expired, for every endpoint that wants those.
+        children = limits.max_group_urls
+        per_child = ("group.task_cancelled", "group.task_expired")
+        group_copies = 2 * children + sum(
+            (children if any(endpoint.wants(e) for e in per_child) else 0) + 6
+            for endpoint in spec.notifications
+        )
+        if group_copies > copies:
+            copies = group_copies
+            what = f"copied into the start and the events of up to {children} group children"
     worst = payload_bytes * copies
     if worst > limits.max_task_history_bytes:
         raise Unprocessable(
