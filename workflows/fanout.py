@@ -1,9 +1,9 @@
 """Group tasks: one child task per URL of the group, and what the group task makes of them.
 
 Each child is a TaskWorkflow of its own (own id, attempts, retries, cancel), started as a
-child workflow so the Web UI links it to its group task. A child tells its group task how it
-ended exactly as a blocker tells its dependents (the `blocker_finished` signal), so the
-group task counts without polling. Children are abandoned, not terminated, when the group
+child workflow so the Web UI links it to its group task. The group task counts each child
+as it closes; a child whose close may wait for its notifications also signals its end
+(`blocker_finished`, as a blocker tells its dependents). No polling either way. Children are abandoned, not terminated, when the group
 task closes: a child mid-attempt when its group task is cancelled runs to its own end.
 """
 
@@ -100,8 +100,8 @@ class Fanout:
         self.started = True
 
     async def _follow(self, child: ChildWorkflowHandle[Any, TaskOutcome]) -> None:
-        """A child reports its end by signal as soon as it is final; its close is the
-        backstop for one that never could (terminated or timed out by an operator)."""
+        """Count the child as it closes: with its outcome, or, when an operator stopped its
+        workflow (terminated, timed out), as cancelled or failed."""
         try:
             outcome = await child
             self.record(BlockerOutcome(child.id, outcome.status))

@@ -43,8 +43,10 @@ class TaskRecord:
         self._outbox = Outbox(spec.notifications)
         self._view = SystemView(spec)
         self._dependents = Dependents()
-        if spec.parent_id:
-            # A group's child tells its group task how it ended, as a blocker would.
+        if spec.parent_id and spec.notifications:
+            # A group's child tells its group task how it ended, as a blocker would, when its
+            # close may wait for its notifications; otherwise its close, a moment after its
+            # end, tells the group task (workflows/fanout.py), and costs no signal.
             self._dependents.add(spec.parent_id)
 
     async def _finish(

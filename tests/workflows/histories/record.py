@@ -101,7 +101,10 @@ async def group_cases(r: Receiver, api: httpx.AsyncClient) -> dict[str, str]:
     waiting = {"name": "rec-waiting", "urls": [r.script("/g4", 500), r.script("/g5", 500)]}
     await api.post("/v1/url-groups", json=waiting)
     hooks = r.script("/hooks", 200)
-    body = {"target": "group:rec", "notifications": hooks, "payload": {"x": 1}}
+    # The failing child notifies `task.failed` (so it tells its group task by signal too);
+    # the others tell it by closing.
+    notify = [hooks, {"url": hooks, "events": ["task.failed"]}]
+    body = {"target": "group:rec", "notifications": notify, "payload": {"x": 1}}
     partial = (await api.post("/v1/tasks", json=body)).json()["id"]
     body = {"target": "group:rec-waiting", "retry": slow, "notifications": hooks}
     cancelled = (await api.post("/v1/tasks", json=body)).json()["id"]
@@ -109,7 +112,13 @@ async def group_cases(r: Receiver, api: httpx.AsyncClient) -> dict[str, str]:
     (await api.delete(f"/v1/tasks/{cancelled}")).raise_for_status()
     children = (await api.get("/v1/tasks", params={"parent_id": partial})).json()["tasks"]
     failed_child = next(c["id"] for c in children if c["target"]["url"] == urls[2])
-    return {"group_partial": partial, "group_cancelled": cancelled, "group_child": failed_child}
+    quiet_child = next(c["id"] for c in children if c["target"]["url"] == urls[0])
+    return {
+        "group_partial": partial,
+        "group_cancelled": cancelled,
+        "group_child": failed_child,
+        "group_child_quiet": quiet_child,
+    }
 
 
 async def handler_case(client: Client) -> str:
@@ -154,8 +163,8 @@ async def main(token: str) -> None:
             ids["handler_results"] = await handler_case(client)
         if new("system_task"):
             ids["system_task"] = await system_task_case(client)
-        if new("group_partial"):
-            ids.update(await group_cases(receiver, api))
+        if new("group_partial") or new("group_child_quiet"):
+            ids.update({k: v for k, v in (await group_cases(receiver, api)).items() if new(k)})
         for name, task_id in ids.items():
             handle = client.get_workflow_handle(task_id)
             await handle.result()
