@@ -48,8 +48,10 @@ async def test_entry_expires_within_its_ttl_after_sigkill_and_the_task_still_end
     async def gone() -> bool:
         return not await view.list(account)
 
-    await eventually(gone, timeout_s=TTL_S + 2)
-    assert time.monotonic() - killed_at <= TTL_S + 1.0
+    # Within its TTL of the last refresh, not at the next reconciliation (30 s); the margin
+    # is for a loaded machine (seen 3.25 s in CI with a 2 s TTL).
+    await eventually(gone, timeout_s=TTL_S + 3)
+    assert time.monotonic() - killed_at <= TTL_S + 2.0
 
     servers.worker_process(settings)
 
