@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import redis.asyncio as aioredis
 from fastapi import FastAPI
 
-from api import openapi
+from api import health, openapi
 from api.errors import install_handlers
 from api.routes import metavault, ricloud, system_tasks, taskhook, url_groups
 from tasklane.config import Settings
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pubsub = aioredis.from_url(
             settings.redis_url, socket_connect_timeout=2, health_check_interval=30
         )
+        app.state.redis = redis
         app.state.view = RunningView(redis)
         app.state.events = EventBus(pubsub)
         try:
@@ -51,14 +52,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_handlers(app)
     openapi.install(app)
+    app.include_router(health.router)
     app.include_router(taskhook.router)
     app.include_router(url_groups.router)
     app.include_router(ricloud.router)
     app.include_router(metavault.router)
     app.include_router(system_tasks.router)
-
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     return app
