@@ -3,8 +3,9 @@
 Each child is a TaskWorkflow of its own (own id, attempts, retries, cancel), started as a
 child workflow so the Web UI links it to its group task. The group task counts each child
 as it closes; a child whose close may wait for its notifications also signals its end
-(`blocker_finished`, as a blocker tells its dependents). No polling either way. Children are abandoned, not terminated, when the group
-task closes: a child mid-attempt when its group task is cancelled runs to its own end.
+(`blocker_finished`, as a blocker tells its dependents). No polling either way. Children
+are abandoned, not terminated, when the group task closes: a child mid-attempt when its
+group task is cancelled runs to its own end.
 """
 
 from __future__ import annotations
