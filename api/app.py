@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import redis.asyncio as aioredis
 from fastapi import FastAPI
 
-from api import health, openapi
+from api import health, metrics, openapi
 from api.errors import install_handlers
 from api.routes import metavault, ricloud, system_tasks, taskhook, url_groups
 from tasklane.config import Settings
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_handlers(app)
     openapi.install(app)
+    metrics.install(app)
     app.include_router(health.router)
     app.include_router(taskhook.router)
     app.include_router(url_groups.router)

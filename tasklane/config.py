@@ -273,6 +273,10 @@ class Settings(BaseSettings):
     reconcile_every_s: float = 30.0
     # Run workflows in Temporal's sandbox (tests do; see worker/main.py for why workers don't).
     workflow_sandbox: bool = False
+    # A worker serves Prometheus metrics (the SDK's, and tasks finished) on this port; off
+    # when unset, so several workers on one machine do not collide.
+    worker_metrics_port: int | None = None
+    worker_metrics_host: str = "0.0.0.0"  # noqa: S104 - a metrics port is meant to be scraped
 
     @cached_property
     def tasklane(self) -> TasklaneConfig:

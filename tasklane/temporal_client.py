@@ -12,6 +12,7 @@ from temporalio.api.operatorservice.v1 import (
     ListSearchAttributesRequest,
 )
 from temporalio.client import Client, Plugin
+from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from tasklane import search_attributes
@@ -20,7 +21,9 @@ from tasklane.config import Settings
 log = logging.getLogger(__name__)
 
 
-async def connect(settings: Settings, plugins: Sequence[Plugin] = ()) -> Client:
+async def connect(
+    settings: Settings, plugins: Sequence[Plugin] = (), runtime: Runtime | None = None
+) -> Client:
     tls: TLSConfig | bool = settings.temporal_tls
     if settings.temporal_tls_cert or settings.temporal_tls_ca:
         tls = TLSConfig(
@@ -33,6 +36,7 @@ async def connect(settings: Settings, plugins: Sequence[Plugin] = ()) -> Client:
         namespace=settings.temporal_namespace,
         tls=tls,
         plugins=list(plugins),
+        runtime=runtime,
     )
 
 

@@ -220,7 +220,9 @@ class Servers:
         self._stoppers.append(stop)
         return worker
 
-    def worker_process(self, settings: Settings) -> subprocess.Popen[bytes]:
+    def worker_process(
+        self, settings: Settings, extra_env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         """A `tasklane worker` in its own process, so a test can SIGKILL it."""
         env = {
             **os.environ,
@@ -229,6 +231,7 @@ class Servers:
             "TASKLANE_TASK_QUEUE": settings.task_queue,
             "TASKLANE_REDIS_URL": settings.redis_url,
             "TASKLANE_WORKFLOW_SANDBOX": "true",
+            **(extra_env or {}),
         }
         process = subprocess.Popen([sys.executable, "-m", "tasklane", "worker"], env=env, cwd=REPO)
 

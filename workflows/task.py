@@ -69,6 +69,7 @@ class TaskWorkflow(TaskRecord):
             # `task.cancelled` goes out on this path: the workflow stops at once.
             if not self._state.status.finished:
                 self._transition(Status.CANCELLED, completed_at=workflow.now())
+                self._count_end(Status.CANCELLED)
             # Dependents would otherwise stay suspended, and a system task listed as running:
             # a terminated workflow cannot do this.
             await self._dependents.tell(BlockerOutcome(self._spec.task_id, self._state.status))

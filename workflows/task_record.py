@@ -60,6 +60,7 @@ class TaskRecord:
     async def _close(self, status: Status) -> TaskOutcome:
         """The status is final: leave the running view, then stay open only as long as
         results, notifications, dependents or an update in flight need."""
+        self._count_end(status)
         await self._view.end(status, self._state.result_meta)
         # The task's status is final now. Stay open while its results are retained (to take
         # acks), and until every notification is out, every dependent has been told, and a
@@ -139,6 +140,12 @@ class TaskRecord:
         if memo:
             workflow.upsert_memo({MEMO_STATE: state})
         workflow.set_current_details(details(self._spec, state))
+
+    def _count_end(self, status: Status) -> None:
+        """`tasklane_tasks_finished` on the worker's metrics (the SDK skips it on replay)."""
+        workflow.metric_meter().create_counter(
+            "tasklane_tasks_finished", "tasks that reached a final status", "tasks"
+        ).add(1, {"status": status.value, "type": self._spec.type})
 
     def _record_group(self, info: GroupInfo, events: list[tuple[str, str]]) -> None:
         """Store a group task's new counts, then send the (event, child id) pairs its

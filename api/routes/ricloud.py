@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from api.bodies import parse_body
 from api.deps import ResultsDep, SettingsDep, StoreDep, ricloud_key
 from api.errors import Gone, InvalidRequest, NotFound, Unauthorized
+from api.metrics import count_created
 from api.openapi import json_body
 from api.render.ricloud import (
     RicloudState,
@@ -68,6 +69,7 @@ async def create_task(
     if spec.blocked_by:
         await store.check_blockers(spec, caller)
     view, _ = await store.submit(spec, state)
+    count_created(request, "ricloud", spec.type)
     return render_task(view)
 
 

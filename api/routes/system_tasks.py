@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.bodies import parse_body
 from api.deps import BearerKey, EventsDep, SettingsDep, StoreDep, ViewDep
 from api.errors import ApiError, Forbidden, InvalidRequest, Unavailable
+from api.metrics import count_created
 from api.openapi import json_body
 from api.render.system_tasks import render_running, render_started
 from api.schemas.common import check_payload, registered_type
@@ -209,6 +210,7 @@ async def start_system_task(
         if listed:
             await running.remove(body.client_account_id, spec.task_id)
         raise
+    count_created(request, "system_tasks", spec.type)
     return render_started(view)
 
 

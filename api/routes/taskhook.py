@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from api.bodies import parse_body
 from api.deps import SettingsDep, StoreDep, TaskhookKey
 from api.errors import InvalidRequest, NotFound
+from api.metrics import count_created
 from api.openapi import json_body
 from api.render.taskhook import render_task
 from api.schemas.taskhook import TAG_PATTERN, SubmitTask, build_task, check_task_id
@@ -39,6 +40,8 @@ async def submit_task(
     if spec.blocked_by:
         await store.check_blockers(spec, key)
     view, created = await store.submit(spec, state)
+    if created:
+        count_created(request, "taskhook", spec.type)
     return JSONResponse(render_task(view), status_code=201 if created else 200)
 
 
