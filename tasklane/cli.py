@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
@@ -60,10 +59,11 @@ def main(argv: list[str] | None = None) -> None:
 def _run_api(args: argparse.Namespace) -> None:
     import uvicorn
 
+    from tasklane import logs
     from tasklane.config import Settings
 
     settings = Settings()
-    logging.basicConfig(level=logging.INFO)
+    logs.configure(settings.log_format)
     uvicorn.run(
         "api.app:create_app",
         factory=True,
@@ -71,5 +71,6 @@ def _run_api(args: argparse.Namespace) -> None:
         port=args.port or settings.api_port,
         access_log=args.access_log,
         log_level="info",
+        log_config=None,  # the root logger's handler (tasklane.logs), JSON by default
         timeout_graceful_shutdown=10,
     )

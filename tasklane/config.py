@@ -276,6 +276,8 @@ class Settings(BaseSettings):
     # A worker serves Prometheus metrics (the SDK's, and tasks finished) on this port; off
     # when unset, so several workers on one machine do not collide.
     worker_metrics_port: int | None = None
+    # `json` (one object per line, with task_id) or `text`, for `tasklane api` and `worker`.
+    log_format: Literal["json", "text"] = "json"
     worker_metrics_host: str = "0.0.0.0"  # noqa: S104 - a metrics port is meant to be scraped
 
     @cached_property

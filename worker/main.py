@@ -13,6 +13,7 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from tasklane import logs
 from tasklane.config import Settings
 from tasklane.plugin import TasklanePlugin
 from tasklane.temporal_client import connect, ensure_search_attributes
@@ -73,10 +74,9 @@ async def run_worker(settings: Settings) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # One line per target call is noise at any volume; failures show in Temporal.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    asyncio.run(run_worker(Settings()))
+    settings = Settings()
+    logs.configure(settings.log_format)
+    asyncio.run(run_worker(settings))
     exit_now()
 
 
