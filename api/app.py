@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from api import health, metrics, openapi
 from api.errors import install_handlers
 from api.routes import metavault, ricloud, system_tasks, taskhook, url_groups
+from tasklane import tracing
 from tasklane.config import Settings
 from tasklane.group_store import GroupStore
 from tasklane.result_store import ResultStore
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    tracing.instrument(app, settings)
     install_handlers(app)
     openapi.install(app)
     metrics.install(app)

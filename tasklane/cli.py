@@ -59,11 +59,12 @@ def main(argv: list[str] | None = None) -> None:
 def _run_api(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from tasklane import logs
+    from tasklane import logs, tracing
     from tasklane.config import Settings
 
     settings = Settings()
     logs.configure(settings.log_format)
+    tracing.start(settings, "api")
     uvicorn.run(
         "api.app:create_app",
         factory=True,

@@ -278,6 +278,8 @@ class Settings(BaseSettings):
     worker_metrics_port: int | None = None
     # `json` (one object per line, with task_id) or `text`, for `tasklane api` and `worker`.
     log_format: Literal["json", "text"] = "json"
+    # OpenTelemetry traces of the API and the workers (tasklane/tracing.py).
+    otel_enabled: bool = False
     worker_metrics_host: str = "0.0.0.0"  # noqa: S104 - a metrics port is meant to be scraped
 
     @cached_property

@@ -15,7 +15,7 @@ from temporalio.client import Client, Plugin
 from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
-from tasklane import search_attributes
+from tasklane import search_attributes, tracing
 from tasklane.config import Settings
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ async def connect(
         tls=tls,
         plugins=list(plugins),
         runtime=runtime,
+        interceptors=tracing.client_interceptors(settings),
     )
 
 

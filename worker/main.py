@@ -13,7 +13,7 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-from tasklane import logs
+from tasklane import logs, tracing
 from tasklane.config import Settings
 from tasklane.plugin import TasklanePlugin
 from tasklane.temporal_client import connect, ensure_search_attributes
@@ -76,6 +76,7 @@ async def run_worker(settings: Settings) -> None:
 def main() -> None:
     settings = Settings()
     logs.configure(settings.log_format)
+    tracing.start(settings, "worker")
     asyncio.run(run_worker(settings))
     exit_now()
 
