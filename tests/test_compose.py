@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from api import health
 from tasklane import cli
 from tasklane.config import Settings, TasklaneConfig
 
@@ -170,8 +171,17 @@ def test_api_listens_where_it_is_published_and_probed() -> None:
     container_ports = {str(p).rsplit(":", 1)[-1] for p in api["ports"]}
     assert container_ports == {str(parsed.port)}
     probe = " ".join(argv(api["healthcheck"]["test"]))
-    assert f"127.0.0.1:{parsed.port}/healthz" in probe
+    assert f"127.0.0.1:{parsed.port}/readyz" in probe
+    assert "/readyz" in {getattr(r, "path", None) for r in health.router.routes}
     assert "curl" not in probe and "wget" not in probe  # python:3.11-slim ships neither
+
+
+def test_worker_serves_metrics_where_it_is_probed() -> None:
+    worker = services()["worker"]
+    port = environment(worker)["TASKLANE_WORKER_METRICS_PORT"]
+    probe = " ".join(argv(worker["healthcheck"]["test"]))
+    assert f"127.0.0.1:{port}/metrics" in probe
+    assert "ports" not in worker  # scaled workers would fight over a published port
 
 
 def test_every_tasklane_variable_is_a_settings_field() -> None:
