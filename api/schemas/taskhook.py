@@ -62,6 +62,29 @@ class RetryIn(_Strict):
 class SubmitTask(_Strict):
     """`POST /v1/tasks` body."""
 
+    # The seed's examples: a URL target with notifications, and a group target.
+    model_config = ConfigDict(
+        extra="forbid",
+        allow_inf_nan=False,
+        json_schema_extra={
+            "examples": [
+                {
+                    "target": "https://api.example.com/process",
+                    "notifications": {
+                        "url": "https://api.example.com/status",
+                        "events": ["task.completed", "task.failed"],
+                    },
+                    "execute_after": "2024-02-01T13:00:00Z",
+                    "expires_after": "PT1H",
+                    "payload": {"key1": "value1"},
+                    "unique_id": "order-123",
+                    "tags": ["orders"],
+                },
+                {"target": "group:invoice-processors", "payload": {"invoice": 7}},
+            ]
+        },
+    )
+
     target: str | TargetIn
     notifications: str | NotificationIn | list[str | NotificationIn] | None = None
     execute_after: str | None = None
