@@ -28,8 +28,22 @@ LABEL = Field(None, min_length=1, max_length=256, pattern=PRINTABLE.pattern)
 class CreateTask(BaseModel):
     """`POST /tasks` body."""
 
-    # A typo such as `blocked_bye` must not silently create an unblocked task.
-    model_config = ConfigDict(extra="forbid")
+    # A typo such as `blocked_bye` must not silently create an unblocked task. The example is
+    # the seed's sample task, as a create.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "info",
+                    "source": "1",
+                    "session": "00000002-1234-1234-1234-9876543210",
+                    "poll": "00000003-1234-1234-1234-9876543210",
+                    "source_type": "mocks.mock",
+                }
+            ]
+        },
+    )
 
     type: str = Field(min_length=1, max_length=100, description="a registered task type")
     target: str | None = Field(

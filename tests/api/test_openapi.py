@@ -2,6 +2,7 @@ import json
 import re
 
 from api.app import create_app
+from api.schemas.ricloud import CreateTask
 from api.schemas.taskhook import SubmitTask
 from api.schemas.url_groups import CreateGroup
 from tasklane.config import Settings
@@ -42,7 +43,7 @@ def test_every_operation_is_tagged_and_documents_its_dialects_errors() -> None:
 def test_the_seed_examples_are_valid_bodies() -> None:
     document = create_app(Settings()).openapi()
     schemas = document["components"]["schemas"]
-    for model in (SubmitTask, CreateGroup):
+    for model in (SubmitTask, CreateGroup, CreateTask):
         examples = schemas[model.__name__]["examples"]
         assert examples
         for example in examples:
