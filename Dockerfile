@@ -42,6 +42,7 @@ WORKDIR /tmp
 
 EXPOSE 8000
 
-# No HEALTHCHECK here: the worker serves no HTTP, so the API's probe of /healthz lives on the
-# api service in docker-compose.yml (a python one-liner: slim images have no curl).
+# No HEALTHCHECK here: the image runs as api or worker, probed differently (the api's
+# /readyz, a worker's metrics port), so each service in docker-compose.yml has its own
+# probe (a python one-liner: slim images have no curl).
 CMD ["tasklane", "api", "--host", "0.0.0.0", "--port", "8000"]

@@ -20,6 +20,8 @@ from prometheus_client import (
 )
 
 router = APIRouter(include_in_schema=False)
+# Any other method a client sends shares one label, so labels stay bounded.
+METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 
 class ApiMetrics:
@@ -56,15 +58,19 @@ def install(app: FastAPI) -> None:
     async def measure(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        # The route's template (`/v1/tasks/{task_id}`), never the raw path: ids would make
-        # a series per task. Unmatched paths share one label.
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        metrics.latency.labels(template, request.method).observe(time.perf_counter() - started)
-        metrics.requests.labels(template, request.method, str(response.status_code)).inc()
-        return response
+        started, status = time.perf_counter(), 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            # An unexpected error is answered 500 outside this middleware, after the
+            # re-raise: it is counted here as that 500. The route's template
+            # (`/v1/tasks/{task_id}`), never the raw path: ids would make a series per task.
+            template = getattr(request.scope.get("route"), "path", "unmatched")
+            method = request.method if request.method in METHODS else "other"
+            metrics.latency.labels(template, method).observe(time.perf_counter() - started)
+            metrics.requests.labels(template, method, str(status)).inc()
 
     app.include_router(router)
 

@@ -269,6 +269,9 @@ class Settings(BaseSettings):
     max_concurrent_activities: int = 200
     max_concurrent_workflow_tasks: int = 100
     graceful_shutdown_s: float = 30.0
+    # How long a workflow task waits on a worker's own (sticky) queue before any worker may
+    # take it; Temporal's default is 10 s, which a dead worker adds to its tasks' take-over.
+    sticky_timeout_s: float = 3.0
     # How often a worker rebuilds the System tasks running view from Temporal.
     reconcile_every_s: float = 30.0
     # Run workflows in Temporal's sandbox (tests do; see worker/main.py for why workers don't).

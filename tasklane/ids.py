@@ -9,6 +9,7 @@ import uuid
 _TASKHOOK = re.compile(r"^task_([0-9a-f]{32})$")
 _HEX = re.compile(r"^[0-9a-f]{32}$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_IN_PATH = re.compile(r"/tasks/([A-Za-z0-9_-]{32,41})(?:/|$)")
 
 
 def parse_task_id(text: str) -> str | None:
@@ -21,6 +22,13 @@ def parse_task_id(text: str) -> str | None:
     if _UUID.fullmatch(text):
         return f"task_{text.replace('-', '')}"
     return None
+
+
+def task_id_in_path(path: str) -> str | None:
+    """The task a request path names (`/v1/tasks/task_…`, `/tasks/<uuid>`,
+    `/api/projects/p/tasks/<hex>` and below them), else None."""
+    match = _IN_PATH.search(path)
+    return parse_task_id(match.group(1)) if match else None
 
 
 def as_hex(task_id: str) -> str:

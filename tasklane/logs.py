@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 from temporalio import activity
+
+from tasklane.model import WORKFLOW_TYPE
 
 
 def configure(log_format: str, level: int = logging.INFO) -> None:
@@ -28,19 +31,27 @@ def configure(log_format: str, level: int = logging.INFO) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
+# The task an API request is about (api/app.py sets it from the request's path).
+REQUEST_TASK_ID: ContextVar[str | None] = ContextVar("request_task_id", default=None)
+
+
 class TaskIdFilter(logging.Filter):
     """Sets `record.task_id`: given in `extra`, else the workflow id Temporal's loggers add
-    (a task's workflow id is its id), else that of the activity running this code."""
+    (a task's workflow id is its id; other workflows, such as URL group registries, are not
+    tasks), else that of the activity running this code, else the API request's task."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         task_id = getattr(record, "task_id", None)
         for key in ("temporal_activity", "temporal_workflow"):
             context = getattr(record, key, None)
             if task_id is None and isinstance(context, dict):
-                task_id = context.get("workflow_id")
+                if context.get("workflow_type") == WORKFLOW_TYPE:
+                    task_id = context.get("workflow_id")
         if task_id is None and activity.in_activity():
-            task_id = activity.info().workflow_id
-        record.task_id = task_id or ""
+            info = activity.info()
+            if info.workflow_type == WORKFLOW_TYPE:
+                task_id = info.workflow_id
+        record.task_id = task_id or REQUEST_TASK_ID.get() or ""
         return True
 
 

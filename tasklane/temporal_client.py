@@ -12,13 +12,40 @@ from temporalio.api.operatorservice.v1 import (
     ListSearchAttributesRequest,
 )
 from temporalio.client import Client, Plugin
-from temporalio.runtime import Runtime
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    PrometheusConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from tasklane import search_attributes, tracing
 from tasklane.config import Settings
 
 log = logging.getLogger(__name__)
+
+
+_SHARED_RUNTIME: Runtime | None = None
+
+
+def process_runtime(metrics_address: str | None = None) -> Runtime:
+    """The Temporal runtime of this process: Temporal Core's own log lines go through Python
+    logging (so they come out as JSON like the rest), and with `metrics_address` the SDK's
+    metrics are served there for Prometheus. Without one, one runtime is shared."""
+    global _SHARED_RUNTIME
+    logging_config = LoggingConfig(
+        filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+        forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+    )
+    if metrics_address is not None:
+        metrics = PrometheusConfig(bind_address=metrics_address, counters_total_suffix=True)
+        return Runtime(telemetry=TelemetryConfig(logging=logging_config, metrics=metrics))
+    if _SHARED_RUNTIME is None:
+        _SHARED_RUNTIME = Runtime(telemetry=TelemetryConfig(logging=logging_config))
+    return _SHARED_RUNTIME
 
 
 async def connect(
@@ -36,7 +63,7 @@ async def connect(
         namespace=settings.temporal_namespace,
         tls=tls,
         plugins=list(plugins),
-        runtime=runtime,
+        runtime=runtime or process_runtime(),
         interceptors=tracing.client_interceptors(settings),
     )
 

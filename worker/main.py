@@ -9,14 +9,13 @@ import signal
 import sys
 from datetime import timedelta
 
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from tasklane import logs, tracing
 from tasklane.config import Settings
 from tasklane.plugin import TasklanePlugin
-from tasklane.temporal_client import connect, ensure_search_attributes
+from tasklane.temporal_client import connect, ensure_search_attributes, process_runtime
 
 log = logging.getLogger("tasklane.worker")
 
@@ -35,6 +34,9 @@ def build_worker(client, settings: Settings) -> Worker:  # type: ignore[no-untyp
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
+        # A dead worker's workflow tasks wait this long on its sticky queue before any
+        # worker takes them: part of the take-over time of its attempts (README).
+        sticky_queue_schedule_to_start_timeout=timedelta(seconds=settings.sticky_timeout_s),
         workflow_runner=workflow_runner(settings),
     )
 
@@ -49,17 +51,16 @@ def workflow_runner(settings: Settings) -> WorkflowRunner:
     return UnsandboxedWorkflowRunner()
 
 
-def metrics_runtime(settings: Settings) -> Runtime | None:
-    """A Temporal runtime exporting the SDK's metrics, and the `tasklane_tasks_finished`
-    counter the workflows emit, at http://host:port/metrics; None when no port is set."""
+def metrics_address(settings: Settings) -> str | None:
+    """Where the SDK's metrics, and the `tasklane_tasks_finished` counter the workflows
+    emit, are served (http://host:port/metrics); None when no port is set."""
     if settings.worker_metrics_port is None:
         return None
-    address = f"{settings.worker_metrics_host}:{settings.worker_metrics_port}"
-    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+    return f"{settings.worker_metrics_host}:{settings.worker_metrics_port}"
 
 
 async def run_worker(settings: Settings) -> None:
-    client = await connect(settings, runtime=metrics_runtime(settings))
+    client = await connect(settings, runtime=process_runtime(metrics_address(settings)))
     await ensure_search_attributes(client)
     worker = build_worker(client, settings)
     stop = asyncio.Event()
@@ -78,6 +79,7 @@ def main() -> None:
     logs.configure(settings.log_format)
     tracing.start(settings, "worker")
     asyncio.run(run_worker(settings))
+    tracing.stop()  # flush: exit_now skips atexit
     exit_now()
 
 

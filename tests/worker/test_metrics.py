@@ -4,6 +4,7 @@ checked against the tasks this test ran."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import httpx
@@ -58,8 +59,11 @@ async def test_task_counters_match_the_tasks_run(
     finished = samples(text, "tasklane_tasks_finished_total")
     assert by(finished, status="completed", type="http") == 3
     assert by(finished, status="failed", type="http") == 2
-    # The SDK's own metrics come out of the same endpoint.
+    # The SDK's own metrics come out of the same endpoint. Counters are written with their
+    # `_total` suffix (the parser would add it to a bare name; dashboards would not).
     assert samples(text, "temporal_workflow_completed_total")
+    assert re.search(r"^tasklane_tasks_finished_total\{", text, re.MULTILINE)
+    assert re.search(r"^temporal_workflow_completed_total\{", text, re.MULTILINE)
 
     created = samples(api_text, "tasklane_tasks_created_total")
     assert by(created, dialect="taskhook", type="http") == 5
