@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from api import health, metrics, openapi
 from api.errors import install_handlers
 from api.routes import metavault, ricloud, system_tasks, taskhook, url_groups
-from tasklane import logs, tracing
+from tasklane import tracing
 from tasklane.config import Settings
 from tasklane.group_store import GroupStore
-from tasklane.ids import task_id_in_path
 from tasklane.result_store import ResultStore
 from tasklane.running_view import EventBus, RunningView
 from tasklane.task_store import TaskStore
@@ -53,18 +52,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-
-    @app.middleware("http")
-    async def task_in_logs(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # Lines logged while answering a request about a task carry its id.
-        token = logs.REQUEST_TASK_ID.set(task_id_in_path(request.url.path))
-        try:
-            return await call_next(request)
-        finally:
-            logs.REQUEST_TASK_ID.reset(token)
-
     tracing.instrument(app, settings)
     install_handlers(app)
     openapi.install(app)
