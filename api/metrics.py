@@ -1,5 +1,6 @@
 """Prometheus metrics of one API process, at `/metrics`: requests by route, method and
-status with their latencies, and the tasks this process created, by dialect and type.
+status with their latencies, and the tasks this process created, by dialect and type. The
+same middleware names each request's task for the logs (tasklane.logs).
 
 Task ends are counted where they happen, by the workers (`tasklane_tasks_finished` on each
 worker's own metrics port, see worker/main.py); several API replicas are scraped one by one.
