@@ -9,14 +9,12 @@ import time
 import uuid
 
 import httpx
-from temporalio.api.enums.v1 import EventType, TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from tasklane.config import Settings
 from tests.api.test_taskhook_lifecycle import wait_status
-from tests.conftest import Servers, eventually
+from tests.conftest import Servers, eventually, free_port
 from tests.receiver import Receiver, Reply
 
 # A dead worker's attempt is noticed when its heartbeat stops (workflows/attempts.py); its
@@ -24,15 +22,17 @@ from tests.receiver import Receiver, Reply
 TAKE_OVER_S = 10.0 + Settings().sticky_timeout_s
 
 
-async def both_polling(client: Client, task_queue: str) -> bool:
-    described = await client.workflow_service.describe_task_queue(
-        DescribeTaskQueueRequest(
-            namespace=client.namespace,
-            task_queue=TaskQueue(name=task_queue),
-            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-        )
-    )
-    return len({p.identity for p in described.pollers}) >= 2
+async def polling(ports: list[int]) -> bool:
+    """Every worker has started polling (the SDK counts its pollers in its metrics)."""
+    async with httpx.AsyncClient() as scraper:
+        for port in ports:
+            try:
+                text = (await scraper.get(f"http://127.0.0.1:{port}/metrics")).text
+            except httpx.TransportError:
+                return False
+            if "temporal_num_pollers{" not in text:
+                return False
+    return True
 
 
 async def keep_busy(http: httpx.AsyncClient, target: str) -> None:
@@ -70,10 +70,18 @@ async def test_two_workers_share_the_work_and_a_killed_workers_attempt_moves_ove
     servers: Servers, receiver: Receiver, path: str
 ) -> None:
     settings = servers.settings(f"fleet-{uuid.uuid4().hex[:8]}")
-    workers = {p.pid: p for p in (servers.worker_process(settings) for _ in range(2))}
+    ports = [free_port(), free_port()]
+    workers = {
+        p.pid: p
+        for p in (
+            servers.worker_process(settings, {"TASKLANE_WORKER_METRICS_PORT": str(port)})
+            for port in ports
+        )
+    }
     api = await servers.api(settings)
     client = servers.temporal.client
-    await eventually(lambda: both_polling(client, settings.task_queue), timeout_s=30)
+    # Both poll before any work is sent, so both can take some.
+    await eventually(lambda: polling(ports), timeout_s=60)
     async with api.client() as http:
         target = receiver.script(f"{path}/many", 200)
         answers = await asyncio.gather(
