@@ -99,6 +99,11 @@ _ERROR_STATUSES = {
 }
 
 
+# Which errors a method can answer: reads send no body (no 413) and change nothing (no 409).
+_ALL = frozenset(_ERROR_STATUSES)
+_ANSWERED_BY = {"get": _ALL - {"409", "413"}}
+
+
 def _add_errors(document: dict[str, Any]) -> None:
     schemas = document["components"]["schemas"]
     schemas.update(_ERROR_SHAPES)
@@ -107,9 +112,11 @@ def _add_errors(document: dict[str, Any]) -> None:
         for prefixes, name, kind in _ERRORS_BY_PREFIX:
             if path.startswith(prefixes):
                 shape, media = name, kind
-        for operation in operations.values():
+        for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             for status, description in _ERROR_STATUSES.items():
+                if status not in _ANSWERED_BY.get(method, _ALL):
+                    continue
                 answer = {
                     "description": description,
                     "content": {media: {"schema": {"$ref": REF.format(model=shape)}}},

@@ -48,3 +48,11 @@ def test_the_seed_examples_are_valid_bodies() -> None:
         assert examples
         for example in examples:
             model.model_validate(example)
+
+
+def test_reads_document_no_body_or_conflict_errors() -> None:
+    document = create_app(Settings()).openapi()
+    get = document["paths"]["/v1/tasks/{task_id}"]["get"]["responses"]
+    assert "413" not in get and "409" not in get and "404" in get
+    delete = document["paths"]["/v1/tasks/{task_id}"]["delete"]["responses"]
+    assert "409" in delete

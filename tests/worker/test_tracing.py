@@ -10,6 +10,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from tasklane import tracing
+from tasklane.config import Settings
 from tasklane.temporal_client import connect
 from tests.api.test_taskhook_lifecycle import wait_status
 from tests.conftest import Servers
@@ -41,3 +42,10 @@ async def test_one_trace_from_the_request_to_the_attempt(
     wanted = ["StartWorkflow:TaskWorkflow", "RunWorkflow:TaskWorkflow", "RunActivity:call_target"]
     assert set(wanted) <= set(by_name), sorted(by_name)
     assert {by_name[n].context.trace_id for n in wanted} == {request.context.trace_id}
+
+
+def test_tracing_is_off_by_default() -> None:
+    settings = Settings()
+    assert settings.otel_enabled is False
+    assert tracing.client_interceptors(settings) == []
+    assert tracing.start(settings, "test") is False
