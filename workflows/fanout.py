@@ -54,7 +54,7 @@ _CHILD_END_EVENTS = {Status.CANCELLED: "group.task_cancelled", Status.EXPIRED: "
 # The server refuses a workflow task's answer over 4 MB: child starts go in batches of about
 # this much (input and memo each carry the child's spec, payload included).
 START_BATCH_BYTES = 1024 * 1024
-# A group read or a cancellation waits for the registry's or the children's workflows.
+# A group read is retried (at most every 30 s) while the registry cannot answer.
 _READ_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 
 

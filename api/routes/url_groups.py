@@ -47,7 +47,8 @@ async def list_groups(
 
 @router.get("/url-groups/{group_id}")
 async def get_group(group_id: str, key: TaskhookKey, groups: GroupsDep) -> dict[str, Any]:
-    group = await groups.get(key.organisation, group_id) if GROUP_ID.fullmatch(group_id) else None
+    _check_id(group_id)
+    group = await groups.get(key.organisation, group_id)
     if group is None:
         raise NotFound(f"no URL group {group_id}")
     return render_group(group)

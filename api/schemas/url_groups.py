@@ -10,11 +10,7 @@ from tasklane.config import Limits
 from tasklane.url_groups import NAME_PATTERN, GroupChange, NewGroup
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class CreateGroup(_Strict):
+class CreateGroup(BaseModel):
     """`POST /v1/url-groups` body."""
 
     name: str = Field(description="unique in the organisation; a task targets `group:<name>`")
@@ -35,8 +31,10 @@ class CreateGroup(_Strict):
     )
 
 
-class PatchGroup(_Strict):
+class PatchGroup(BaseModel):
     """`PATCH /v1/url-groups/{id}` body: the fields to change."""
+
+    model_config = ConfigDict(extra="forbid")
 
     name: str | None = None
     urls: list[str] | None = None
